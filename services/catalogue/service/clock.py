@@ -1,0 +1,13 @@
+"""The catalogue's notion of now: aware UTC, as every timestamp column stores it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,154 @@
+"""Catalogue tables. Each record keeps its API document in `doc` (JSON) and promotes the fields
+that lists filter or sort on to columns; `entity_codes` indexes CPV and NUTS codes by stem so
+hierarchical filters are index lookups on both SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Column, Field, SQLModel
+
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisations"
+    __table_args__ = (Index("ix_organisations_kind_id", "kind", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    name: str = Field(max_length=200)
+    country: str = Field(max_length=2)
+    status: str = Field(default="active", max_length=16)
+    contact_email: str | None = Field(default=None, max_length=254)
+    brought_by_id: int | None = Field(default=None, foreign_key="organisations.id")
+    doc: dict[str, Any] = Field(sa_column=Column(JsonDocument, nullable=False))
+    version: int = Field(default=1)
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    role: str = Field(max_length=16)
+    prefix: str = Field(max_length=16, unique=True)
+    digest: str = Field(max_length=64)
+    label: str | None = Field(default=None, max_length=100)
+    version: int = Field(default=1)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class Offer(SQLModel, table=True):
+    __tablename__ = "offers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    kind: str = Field(max_length=16)
+    title: str = Field(max_length=300)
+    doc: dict[str, Any] = Field(sa_column=Column(JsonDocument, nullable=False))
+    version: int = Field(default=1)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Need(SQLModel, table=True):
+    __tablename__ = "needs"
+    __table_args__ = (Index("ix_needs_status_id", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    title: str = Field(max_length=300)
+    category: str = Field(max_length=40, index=True)
+    nuts_code: str = Field(max_length=8)
+    status: str = Field(default="open", max_length=16)
+    budget_amount: float | None = None
+    budget_currency: str | None = Field(default=None, max_length=3)
+    needed_by: date | None = None
+    doc: dict[str, Any] = Field(sa_column=Column(JsonDocument, nullable=False))
+    version: int = Field(default=1)
+    created_at: datetime
+    updated_at: datetime
+
+
+class FundingCall(SQLModel, table=True):
+    __tablename__ = "funding_calls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    title: str = Field(max_length=300)
+    opens_at: date
+    closes_at: date
+    doc: dict[str, Any] = Field(sa_column=Column(JsonDocument, nullable=False))
+    version: int = Field(default=1)
+    created_at: datetime
+    updated_at: datetime
+
+
+class EntityCode(SQLModel, table=True):
+    """One CPV or NUTS code of a record, by stem (CPV without its trailing zero padding)."""
+
+    __tablename__ = "entity_codes"
+    __table_args__ = (Index("ix_entity_codes_scheme_stem", "scheme", "stem", "entity"),)
+
+    entity: str = Field(primary_key=True, max_length=16)
+    entity_id: int = Field(primary_key=True)
+    scheme: str = Field(primary_key=True, max_length=4)
+    stem: str = Field(primary_key=True, max_length=8)
+
+
+class ChangeRecord(SQLModel, table=True):
+    """The outbox: one row per committed change, written in the same transaction as the record.
+
+    `txid` is the writing transaction's id on PostgreSQL (0 on SQLite, which serialises writers);
+    followers are handed only rows whose transaction is older than every transaction still
+    running, so a row that commits late can never be stepped over (DESIGN.md, the change feed).
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_txid_id", "txid", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    txid: int = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger,
+            nullable=False,
+            server_default=text("0"),
+        ),
+    )
+    entity: str = Field(max_length=16)
+    entity_id: int
+    op: str = Field(max_length=8)
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonDocument, nullable=True))
+    at: datetime
+
+
+class FeedHorizon(SQLModel, table=True):
+    """How far the change feed has been compacted: cursors before it answer 410 Gone."""
+
+    __tablename__ = "feed_horizon"
+
+    id: int = Field(default=1, primary_key=True)
+    txid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    change_id: int
+    compacted_at: datetime
+
+
+CATALOGUE_TABLES = (
+    "organisations",
+    "api_keys",
+    "offers",
+    "needs",
+    "funding_calls",
+    "entity_codes",
+    "changes",
+    "feed_horizon",
+    "idempotency_keys",
+)

@@ -1,0 +1,1 @@
+"""Wire models one service publishes and another reads: one definition, both sides."""

@@ -1,0 +1,110 @@
+"""Database engines and the per-request unit of work, for SQLite and PostgreSQL alike.
+
+SQLite: WAL journal (readers never block the writer), a busy timeout, foreign keys on, and
+`BEGIN IMMEDIATE` for write transactions so two writers queue on the lock instead of failing with
+SQLITE_BUSY when a read transaction tries to upgrade. PostgreSQL: psycopg 3, READ COMMITTED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+WRITE_OPTION = "cityfit_write"
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=10,
+            max_overflow=20,
+            **kwargs,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN is deferred)
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def open_session(engine: Engine, *, write: bool = False) -> Session:
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    return Session(bind=bind, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """A unit of work outside a request (CLI, workers, tests): commit on success, else roll back."""
+    session = open_session(engine, write=write)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+class UnitOfWork:
+    """The session of one request, opened on first use and committed once by the route."""
+
+    def __init__(self, engine: Engine, *, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = open_session(self._engine, write=self._write)
+        return self._session
+
+    @property
+    def opened(self) -> bool:
+        return self._session is not None
+
+    def commit(self) -> None:
+        if self._session is not None:
+            self._session.commit()
+
+    def close(self, *, rollback: bool = False) -> None:
+        if self._session is None:
+            return
+        try:
+            if rollback:
+                self._session.rollback()
+        finally:
+            self._session.close()
+            self._session = None
