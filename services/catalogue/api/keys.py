@@ -62,7 +62,7 @@ def get_api_key(
     summary="Revoke a key: it stops working at once",
 )
 def revoke_api_key(
-    key_id: int, session: SessionDep, caller: CallerDep, if_match: IfMatchHeader
+    key_id: int, session: SessionDep, caller: CallerDep, if_match: IfMatchHeader = None
 ) -> Response:
     keys.revoke(session, caller, key_id, if_match=if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -85,8 +85,8 @@ def update_organisation(
     body: schemas.OrganisationUpdate,
     session: SessionDep,
     caller: CallerDep,
-    if_match: IfMatchHeader,
     response: Response,
+    if_match: IfMatchHeader = None,
 ) -> schemas.OrganisationPublic:
     row = organisations.update(session, caller, organisation_id, body, if_match=if_match)
     set_etag(response, row.version)

@@ -94,8 +94,8 @@ def record_router(
         body: update_model,  # type: ignore[valid-type]
         session: SessionDep,
         caller: CallerDep,
-        if_match: IfMatchHeader,
         response: Response,
+        if_match: IfMatchHeader = None,
     ) -> Any:
         row = records.update(session, kind, caller, record_id, body, if_match=if_match)
         set_etag(response, row.version)
@@ -108,7 +108,7 @@ def record_router(
         summary=f"Delete a {kind.label} (If-Match required)",
     )
     def delete_record(
-        record_id: int, session: SessionDep, caller: CallerDep, if_match: IfMatchHeader
+        record_id: int, session: SessionDep, caller: CallerDep, if_match: IfMatchHeader = None
     ) -> Response:
         records.delete(session, kind, caller, record_id, if_match=if_match)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
