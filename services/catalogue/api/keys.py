@@ -10,6 +10,7 @@ from services.catalogue.service import keys
 from shared.app import service_router, set_replay_body
 from shared.concurrency import set_etag
 from shared.contracts.auth import KeyIntrospection
+from shared.identifiers import IdPath
 from shared.pagination import Page, decode_int_cursor, encode_cursor
 
 router = service_router(prefix="/v1", tags=["api keys"])
@@ -49,7 +50,7 @@ def list_api_keys(
 
 @router.get("/api-keys/{key_id}", response_model=schemas.ApiKeyPublic)
 def get_api_key(
-    key_id: int, session: SessionDep, caller: CallerDep, response: Response
+    key_id: IdPath, session: SessionDep, caller: CallerDep, response: Response
 ) -> schemas.ApiKeyPublic:
     row = keys.get(session, caller, key_id)
     set_etag(response, row.version)
@@ -62,7 +63,7 @@ def get_api_key(
     summary="Revoke a key: it stops working at once",
 )
 def revoke_api_key(
-    key_id: int, session: SessionDep, caller: CallerDep, if_match: IfMatchHeader = None
+    key_id: IdPath, session: SessionDep, caller: CallerDep, if_match: IfMatchHeader = None
 ) -> Response:
     keys.revoke(session, caller, key_id, if_match=if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

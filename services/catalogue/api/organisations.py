@@ -17,6 +17,7 @@ from services.catalogue.api.deps import (
 from services.catalogue.service import keys, organisations
 from shared.app import service_router, set_replay_body
 from shared.concurrency import set_etag
+from shared.identifiers import IdPath
 from shared.pagination import Page, decode_int_cursor, encode_cursor
 
 router = service_router(prefix="/v1", tags=["organisations"])
@@ -72,7 +73,7 @@ def list_organisations(
 
 @router.get("/organisations/{organisation_id}", response_model=schemas.OrganisationPublic)
 def get_organisation(
-    organisation_id: int, session: SessionDep, response: Response
+    organisation_id: IdPath, session: SessionDep, response: Response
 ) -> schemas.OrganisationPublic:
     row = organisations.get(session, organisation_id)
     set_etag(response, row.version)
@@ -81,7 +82,7 @@ def get_organisation(
 
 @router.patch("/organisations/{organisation_id}", response_model=schemas.OrganisationPublic)
 def update_organisation(
-    organisation_id: int,
+    organisation_id: IdPath,
     body: schemas.OrganisationUpdate,
     session: SessionDep,
     caller: CallerDep,

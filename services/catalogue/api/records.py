@@ -21,6 +21,7 @@ from services.catalogue.store import repository
 from services.catalogue.store.tables import FundingCall, Need, Offer
 from shared.app import service_router
 from shared.concurrency import set_etag
+from shared.identifiers import IdPath, IdQuery
 from shared.pagination import Page, decode_int_cursor, encode_cursor
 
 Filters = list[ColumnElement[bool]]
@@ -78,7 +79,7 @@ def record_router(
         name=f"get_{kind.entity}",
         summary=f"Get a {kind.label}",
     )
-    def get_record(record_id: int, session: SessionDep, response: Response) -> Any:
+    def get_record(record_id: IdPath, session: SessionDep, response: Response) -> Any:
         row = records.get(session, kind, record_id)
         set_etag(response, row.version)
         return records.to_public(kind, row)
@@ -90,7 +91,7 @@ def record_router(
         summary=f"Change a {kind.label} (merge patch, If-Match required)",
     )
     def update_record(
-        record_id: int,
+        record_id: IdPath,
         body: update_model,  # type: ignore[valid-type]
         session: SessionDep,
         caller: CallerDep,
@@ -108,7 +109,7 @@ def record_router(
         summary=f"Delete a {kind.label} (If-Match required)",
     )
     def delete_record(
-        record_id: int, session: SessionDep, caller: CallerDep, if_match: IfMatchHeader = None
+        record_id: IdPath, session: SessionDep, caller: CallerDep, if_match: IfMatchHeader = None
     ) -> Response:
         records.delete(session, kind, caller, record_id, if_match=if_match)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -117,7 +118,7 @@ def record_router(
 
 
 def offer_filters(
-    organisation_id: int | None = None,
+    organisation_id: IdQuery = None,
     kind: schemas.OfferKind | None = None,
     cpv: Cpv = None,
     q: Text = None,
@@ -135,7 +136,7 @@ def offer_filters(
 
 
 def need_filters(
-    organisation_id: int | None = None,
+    organisation_id: IdQuery = None,
     category: schemas.NeedCategory | None = None,
     status: schemas.NeedStatus | None = None,
     nuts: Nuts = None,

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.identifiers import IdField
 from shared.reference.cpv import normalise_cpv
 from shared.reference.currency import normalise_currency
 from shared.reference.nuts import normalise_nuts
@@ -84,9 +85,11 @@ def _currency(code: str) -> str:
     return normalise_currency(code)
 
 
-CpvCode = Annotated[str, StringConstraints(max_length=10), AfterValidator(_cpv)]
-NutsCode = Annotated[str, StringConstraints(max_length=5), AfterValidator(_nuts)]
-Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
+CpvCode = Annotated[str, StringConstraints(pattern=r"^\d{8}(-\d)?$"), AfterValidator(_cpv)]
+NutsCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{2}[A-Za-z0-9]{0,3}$"), AfterValidator(_nuts)
+]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(_currency)]
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -238,7 +241,7 @@ class RegistrationPublic(Strict):
 
 class ApiKeyCreate(Strict):
     label: ShortText | None = None
-    organisation_id: int | None = Field(
+    organisation_id: IdField | None = Field(
         default=None, description="admin only: issue the key to another organisation"
     )
     role: Literal["supplier", "lender", "municipality", "partner", "admin"] | None = Field(
@@ -247,7 +250,7 @@ class ApiKeyCreate(Strict):
 
 
 class OfferCreate(Strict):
-    organisation_id: int | None = Field(
+    organisation_id: IdField | None = Field(
         default=None, description="the supplier; defaults to the caller's organisation"
     )
     kind: OfferKind
@@ -296,7 +299,7 @@ class AppraisalReference(Strict):
 
 
 class NeedCreate(Strict):
-    organisation_id: int | None = Field(
+    organisation_id: IdField | None = Field(
         default=None, description="the municipality; defaults to the caller's organisation"
     )
     title: Title
