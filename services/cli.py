@@ -42,7 +42,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class ServiceEntry:
     name: str
-    port: int
     env_prefix: str
 
     @property
@@ -68,9 +67,9 @@ class ServiceEntry:
 SERVICES = {
     entry.name: entry
     for entry in (
-        ServiceEntry("catalogue", 8001, "CATALOGUE_"),
-        ServiceEntry("evaluation", 8002, "EVALUATION_"),
-        ServiceEntry("matching", 8003, "MATCHING_"),
+        ServiceEntry("catalogue", "CATALOGUE_"),
+        ServiceEntry("evaluation", "EVALUATION_"),
+        ServiceEntry("matching", "MATCHING_"),
     )
 }
 
@@ -191,12 +190,17 @@ def cmd_up(args: argparse.Namespace) -> int:
     env = {**os.environ}
     for entry in entries:
         env[f"{entry.env_prefix}DATA_DIR"] = str(data_dir)
-    env.setdefault("EVALUATION_CATALOGUE_URL", f"http://127.0.0.1:{SERVICES['catalogue'].port}")
-    env.setdefault("MATCHING_CATALOGUE_URL", f"http://127.0.0.1:{SERVICES['catalogue'].port}")
-    env.setdefault("MATCHING_EVALUATION_URL", f"http://127.0.0.1:{SERVICES['evaluation'].port}")
 
+    ports: dict[str, int] = {}
     for entry in entries:
-        entry.module().migrate(entry.settings(data_dir=data_dir))
+        settings = entry.settings(data_dir=data_dir)
+        ports[entry.name] = settings.port
+        entry.module().migrate(settings)
+    catalogue_url = f"http://127.0.0.1:{ports['catalogue']}"
+    env.setdefault("EVALUATION_CATALOGUE_URL", catalogue_url)
+    env.setdefault("MATCHING_CATALOGUE_URL", catalogue_url)
+    if "evaluation" in ports:
+        env.setdefault("MATCHING_EVALUATION_URL", f"http://127.0.0.1:{ports['evaluation']}")
     demo_keys = None
     if not args.no_demo:
         demo_keys = _load_demo(argparse.Namespace(data_dir=str(data_dir)), only_if_empty=True)
@@ -235,12 +239,12 @@ def cmd_up(args: argparse.Namespace) -> int:
             )
             processes.append((entry, process))
         for entry, process in processes:
-            url = f"http://127.0.0.1:{entry.port}"
+            url = f"http://127.0.0.1:{ports[entry.name]}"
             if not _wait_healthy(url, process):
                 print(f"{entry.name} did not start; see {log_dir / (entry.name + '.log')}")
                 stop_all()
                 return 1
-        _print_welcome(entries, data_dir, demo_keys)
+        _print_welcome(entries, ports, data_dir, demo_keys)
         while all(process.poll() is None for _entry, process in processes):
             time.sleep(0.5)
         failed = [entry.name for entry, process in processes if process.poll() is not None]
@@ -262,11 +266,14 @@ def _interrupt(*_: Any) -> None:
 
 
 def _print_welcome(
-    entries: list[ServiceEntry], data_dir: Path, demo_keys: dict[str, Any] | None
+    entries: list[ServiceEntry],
+    ports: dict[str, int],
+    data_dir: Path,
+    demo_keys: dict[str, Any] | None,
 ) -> None:
     print("\nCityFIT Match is running (Ctrl-C stops every service):\n")
     for entry in entries:
-        url = f"http://127.0.0.1:{entry.port}"
+        url = f"http://127.0.0.1:{ports[entry.name]}"
         print(f"  {entry.name:<11} {url}   API docs: {url}/docs   metrics: {url}/metrics")
     print(f"\n  data:       {data_dir} (one SQLite file per service; logs in {data_dir / 'logs'})")
     keys_file = data_dir / "demo-keys.json"
@@ -274,9 +281,10 @@ def _print_welcome(
         keys = demo_keys or json.loads(keys_file.read_text())
         print(f"  demo keys:  {keys_file}")
         print(f"  admin key:  {keys['admin_key']}")
+    catalogue = f"http://127.0.0.1:{ports['catalogue']}"
     print(
-        "\n  try:        curl -s http://127.0.0.1:8001/v1/needs?limit=3\n"
-        "              curl -s http://127.0.0.1:8001/v1/changes?limit=2\n"
+        f"\n  try:        curl -s '{catalogue}/v1/needs?limit=3'\n"
+        f"              curl -s '{catalogue}/v1/changes?limit=2'\n"
     )
     sys.stdout.flush()
 

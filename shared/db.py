@@ -2,11 +2,15 @@
 
 SQLite: WAL journal (readers never block the writer), a busy timeout, foreign keys on, and
 `BEGIN IMMEDIATE` for write transactions so two writers queue on the lock instead of failing with
-SQLITE_BUSY when a read transaction tries to upgrade. PostgreSQL: psycopg 3, READ COMMITTED.
+SQLITE_BUSY when a read transaction tries to upgrade. Writers of one process also queue on an
+in-process lock first: SQLite admits one writer at a time anyway, and its busy handler polls
+with sleeps of up to 100 ms, which turned a queue of 8 writers into 750 ms tail latencies.
+PostgreSQL: psycopg 3, READ COMMITTED, no such lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,8 +60,43 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+_WRITE_LOCKS: dict[int, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(engine: Engine) -> threading.Lock:
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(id(engine.pool), threading.Lock())
+
+
+class _SerialisedWriteSession(Session):
+    """A SQLite write session holding its engine's writer lock until it is closed.
+
+    A plain Lock, not an RLock: a request's session is opened, committed and closed on different
+    threadpool threads, and only a Lock may be released by another thread than its acquirer."""
+
+    def __init__(self, *args: Any, write_lock: threading.Lock, **kwargs: Any) -> None:
+        write_lock.acquire()
+        self._write_lock: threading.Lock | None = write_lock
+        super().__init__(*args, **kwargs)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._write_lock is not None:
+                self._write_lock.release()
+                self._write_lock = None
+
+
 def open_session(engine: Engine, *, write: bool = False) -> Session:
-    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    if not write:
+        return Session(bind=engine, expire_on_commit=False)
+    bind = engine.execution_options(**{WRITE_OPTION: True})
+    if is_sqlite(engine):
+        return _SerialisedWriteSession(
+            bind=bind, expire_on_commit=False, write_lock=_write_lock(engine)
+        )
     return Session(bind=bind, expire_on_commit=False)
 
 

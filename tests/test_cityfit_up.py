@@ -1,0 +1,67 @@
+"""`cityfit up` as a newcomer runs it: real processes, demo data, URLs printed, clean Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_up_serves_the_demo_catalogue_and_stops_cleanly(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("CATALOGUE", "EVALUATION", "MATCHING")}
+    env = {**os.environ, **{f"{name}_PORT": str(port) for name, port in ports.items()}}
+    env.pop("CATALOGUE_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    catalogue = f"http://127.0.0.1:{ports['CATALOGUE']}"
+    output: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            output.append(line)
+            if "try:" in line or process.poll() is not None:
+                break
+        printed = "".join(output)
+        assert f"{catalogue}/docs" in printed, printed
+
+        needs = httpx.get(f"{catalogue}/v1/needs", params={"limit": 500}).json()["items"]
+        assert any(n["category"] == "public_lighting" for n in needs)
+        keys = json.loads((tmp_path / "demo-keys.json").read_text())
+        assert keys["admin_key"] in printed
+        who = httpx.get(
+            f"{catalogue}/v1/auth/introspect",
+            headers={"Authorization": f"Bearer {keys['admin_key']}"},
+        )
+        assert who.json()["role"] == "admin"
+        assert (tmp_path / "catalogue.sqlite3").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        remaining, _ = process.communicate(timeout=30)
+    assert "all services stopped" in remaining
+    assert process.returncode == 0
+    try:
+        httpx.get(f"{catalogue}/healthz", timeout=1)
+        still_running = True
+    except httpx.HTTPError:
+        still_running = False
+    assert not still_running
