@@ -154,7 +154,8 @@ def main() -> int:
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     print(
         f"catalogue registrations over HTTP on {database}: "
-        f"{len(latencies) / elapsed:.0f}/s sustained for {elapsed:.0f} s with {args.concurrency} clients; p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
+        f"{len(latencies) / elapsed:.0f}/s sustained for {elapsed:.0f} s "
+        f"with {args.concurrency} clients; p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
         f"{len(latencies)} created, {errors} errors"
     )
     return 1 if errors else 0
