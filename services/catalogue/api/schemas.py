@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from shared.identifiers import IdField
+from shared.reference.country import normalise_country
 from shared.reference.cpv import normalise_cpv
 from shared.reference.currency import normalise_currency
 from shared.reference.nuts import normalise_nuts
@@ -70,7 +71,6 @@ FundingCallStatus = Literal["open", "upcoming", "closed"]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
 def _cpv(code: str) -> str:
@@ -88,6 +88,9 @@ def _currency(code: str) -> str:
 CpvCode = Annotated[str, StringConstraints(pattern=r"^\d{8}(-\d)?$"), AfterValidator(_cpv)]
 NutsCode = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z]{2}[A-Za-z0-9]{0,3}$"), AfterValidator(_nuts)
+]
+CountryCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(normalise_country)
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(_currency)]
 

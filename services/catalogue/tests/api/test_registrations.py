@@ -74,6 +74,11 @@ class TestRegistrationRefusals:
         assert response.status_code == 422
         assert "check digit" in response.json()["errors"][0]["reason"]
 
+    def test_unknown_country_is_named(self, client: TestClient) -> None:
+        response = client.post("/v1/registrations", json=registration(country="ZZ"))
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "organisation.country"
+
     def test_unknown_region_and_currency_are_named(self, client: TestClient) -> None:
         body = registration(
             nuts_codes=["ZZ9"],
