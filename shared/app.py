@@ -13,15 +13,16 @@ import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from shared import idempotency
@@ -101,6 +102,14 @@ def set_replay_body(request: Request, body: BaseModel) -> None:
 
 class _UnsuccessfulResponse(Exception):
     """A handler answered 4xx/5xx itself: roll back exactly as if it had raised."""
+
+
+def request_session(request: Request) -> Session:
+    """The request's unit-of-work session (opened on first use, committed by the route)."""
+    return request.state.uow.session
+
+
+SessionDep = Annotated[Session, Depends(request_session)]
 
 
 def service_router(**kwargs: Any) -> APIRouter:

@@ -20,12 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, LargeBinary, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Column, Field, Session, SQLModel, Text
 
+from shared.clock import utcnow
 from shared.db import open_session
 from shared.errors import Conflict, FieldError, ValidationFailed
 
@@ -57,10 +58,6 @@ class StoredResponse:
 class Claim:
     scope: str
     key: str
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def scope_for(authorization: str | None) -> str:

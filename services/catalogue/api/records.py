@@ -16,10 +16,10 @@ from services.catalogue.api import schemas
 from services.catalogue.api.deps import CallerDep, IfMatchHeader, PageDep, SessionDep
 from services.catalogue.domain.codes import cpv_stem
 from services.catalogue.service import records
-from services.catalogue.service.clock import today
 from services.catalogue.store import repository
 from services.catalogue.store.tables import FundingCall, Need, Offer
 from shared.app import service_router
+from shared.clock import today
 from shared.concurrency import set_etag
 from shared.identifiers import IdPath, IdQuery
 from shared.pagination import Page, decode_int_cursor, encode_cursor

@@ -298,7 +298,7 @@ class AppraisalTemplateInputs(Strict):
 
 
 class AppraisalReference(Strict):
-    appraisal_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    appraisal_id: IdField = Field(description="an appraisal stored by the evaluation service")
 
 
 class NeedCreate(Strict):

@@ -6,10 +6,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from services.catalogue.service import keys, organisations
-from services.catalogue.service.clock import utcnow
 from services.catalogue.store import repository
 from services.catalogue.store.tables import ApiKey, Organisation
 from shared.auth import digest_key, key_prefix
+from shared.clock import utcnow
 
 OPERATOR_NAME = "CityFIT Match operations"
 

@@ -6,10 +6,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from services.catalogue.api import schemas
-from services.catalogue.service.clock import utcnow
 from services.catalogue.store import repository
 from services.catalogue.store.tables import ApiKey
 from shared.auth import Caller, digest_matches, issue_key, key_prefix
+from shared.clock import utcnow
 from shared.concurrency import check_if_match
 from shared.contracts.auth import KeyIntrospection
 from shared.db import open_session

@@ -11,11 +11,11 @@ from services.catalogue.api import schemas
 from services.catalogue.domain.codes import cpv_stem
 from services.catalogue.domain.ownership import Actor, may_act_for
 from services.catalogue.service import keys
-from services.catalogue.service.clock import utcnow
 from services.catalogue.service.errors import invalid, validate_document
 from services.catalogue.store import repository
 from services.catalogue.store.tables import ApiKey, Organisation
 from shared.auth import Caller
+from shared.clock import utcnow
 from shared.concurrency import check_if_match
 from shared.errors import Forbidden, NotFound
 

@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from services.catalogue.domain.synthetic import SyntheticCatalogue
 from services.catalogue.service import organisations, records
-from services.catalogue.service.clock import utcnow
 from services.catalogue.store import repository
 from services.catalogue.store.tables import Need, Organisation
+from shared.clock import utcnow
 from shared.db import transaction
 
 BATCH = 2_000

@@ -115,7 +115,12 @@ def annuity_payment(principal: float, periodic_rate: float, periods: int) -> flo
     lose every digit (``numpy_financial.pmt`` returns NaN for ``i`` near 1e-17)."""
     if periodic_rate == 0:
         return principal / periods
-    discount = -math.expm1(-periods * math.log1p(periodic_rate))
+    exponent = -periods * math.log1p(periodic_rate)
+    if exponent > 700:
+        # (1 + i)^-m overflows a float for rates near -100 %; the payment then tends to
+        # -P i (1 + i)^m, which is representable (it underflows towards 0)
+        return -principal * periodic_rate * math.exp(-exponent)
+    discount = -math.expm1(exponent)
     return principal * periodic_rate / discount
 
 

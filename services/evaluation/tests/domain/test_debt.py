@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import numpy_financial as npf
@@ -150,3 +151,11 @@ def test_sculpted_dscr_times_debt_service_is_cfads(
     schedule = sculpted_debt(cfads, target, rate)
     assert list(target * schedule.debt_service) == pytest.approx(cfads, rel=1e-9)
     check_schedule_invariants(schedule, schedule.principal)
+
+
+class TestRatesNearMinusOneHundredPercent:
+    def test_the_annuity_stays_finite(self) -> None:
+        # found by schemathesis: (1 + i)^-m overflowed for i = -0.9999999999999999
+        payment = annuity_payment(1.0, -0.9999999999999999, 20)
+        assert math.isfinite(payment)
+        assert payment >= 0

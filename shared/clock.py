@@ -1,4 +1,4 @@
-"""The catalogue's notion of now: aware UTC, as every timestamp column stores it."""
+"""The platform's notion of now: aware UTC, as every timestamp column stores it."""
 
 from __future__ import annotations
 
