@@ -31,3 +31,12 @@ def _add_route(target: APIRouter, metric: str, body_model: type[schemas.Strict])
 
 for _metric, _body in schemas.CALCULATION_BODIES.items():
     _add_route(router, _metric, _body)
+
+
+@router.post(
+    "/bankability",
+    response_model=schemas.Bankability,
+    summary="bankability: the summary of an appraisal body, computed without storing it",
+)
+def calculate_bankability(body: schemas.AppraisalCreate) -> dict[str, Any]:
+    return appraisals.preview_bankability(body)

@@ -133,7 +133,7 @@ class MonteCarloRequest(Strict):
 
 
 class Bankability(BaseModel):
-    appraisal_id: int
+    appraisal_id: int | None = Field(description="null when computed without storing")
     min_dscr: float | None
     llcr: float | None
     firr: float | None

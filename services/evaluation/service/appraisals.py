@@ -147,5 +147,13 @@ def bankability(session: Session, appraisal_id: int) -> dict[str, Any]:
     return {"appraisal_id": record.id, **record.bankability}
 
 
+def preview_bankability(body: schemas.AppraisalCreate) -> dict[str, Any]:
+    """The bankability summary of an appraisal body, computed and not stored (matching asks
+    this for needs that carry template inputs rather than a stored appraisal)."""
+    document = body.model_dump(mode="json", exclude_none=True)
+    result = checked(lambda: appraisal_model.appraise(document))
+    return {"appraisal_id": None, **result.bankability.to_dict()}
+
+
 def calculate(metric: str, body: dict[str, Any]) -> dict[str, Any]:
     return checked(lambda: calculators.calculate(metric, body))

@@ -185,3 +185,14 @@ class TestRiskAnalyses:
         )
         assert response.status_code == 422
         assert "unicorns" in response.json()["errors"][0]["field"]
+
+
+class TestBankabilityPreview:
+    def test_template_inputs_give_the_same_summary_as_a_stored_appraisal(
+        self, client: TestClient, municipality_key: str
+    ) -> None:
+        stored = client.post("/v1/appraisals", json=LED, headers=auth(municipality_key)).json()
+        preview = client.post("/v1/calculations/bankability", json=LED)
+        assert preview.status_code == 200
+        assert preview.json() == {**stored["bankability"], "appraisal_id": None}
+        assert client.get(f"/v1/appraisals/{stored['id'] + 1}").status_code == 404
