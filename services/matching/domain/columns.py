@@ -1,0 +1,309 @@
+"""Columnar attributes of an index segment, for hard filters as numpy masks.
+
+A `RowTable` holds, for the rows of one segment (all of one kind), the attributes the hard
+constraints and the cheap score components need, as numpy arrays aligned with the segment's
+rows, plus inverted lists (code -> rows) for the hierarchical codes:
+
+- `cpv_prefixes`: every prefix (2 digits up to the significant length) of every CPV code a row
+  declares -> rows (for needs: the need's CPV family, `profiles.need_cpv_codes`). The depth of a
+  row against a query code `q` is the longest prefix of `significant(q)` whose list holds the
+  row: exactly `scoring.cpv_depth` when the depth is 2 or more (a depth of 1 shows as 0; both
+  score 0 and fail the family rule). `own_cpv_prefixes` (needs) lists only declared codes:
+  need <-> need similarity compares what the needs declare, since the families' category codes
+  share broad divisions (31, 45) across categories.
+- `coverage`: each declared coverage code (organisations' `nuts_codes`, calls' `eligible_nuts`)
+  -> rows. Rows covering region `r` are the union of the lists of `r`'s prefixes.
+- `region_prefixes` (needs): every prefix (2 to 5 characters) of the need's NUTS code -> rows.
+  Needs inside a supplier's area `a` are `region_prefixes[a]`.
+
+Money ranges are (currency, low, high) with NaN when absent, and their logs floored at 1 unit
+(`scoring.log_amount`, 0 when absent) for the budget fit; a need row's budget is low = high;
+a call's co-financing rate is 1 when it states none (the grant asked is then the budget).
+Dates are proleptic ordinals (`date.toordinal()`), 0 when absent. Bit masks: contract forms by
+`records.CONTRACT_FORMS` order, call categories by `records.CATEGORIES` order, eligible kinds by
+`records.ORGANISATION_KINDS` order.
+
+`fuzzy` (organisations and calls): the rows' fuzzy choices (`scoring.FuzzyVocabulary`), so the
+fuzzy keyword component is computed over columns too.
+
+Every array is read-only: a segment never changes once built (index snapshots share them).
+Checked through `tests/domain/test_ranking.py` (vectorised masks agree with the per-candidate
+constraints on random catalogues).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from services.matching.domain.profiles import (
+    candidate_cpv_codes,
+    fuzzy_phrases,
+    reference_categories,
+)
+from services.matching.domain.records import (
+    CATEGORIES,
+    CONTRACT_FORMS,
+    ORGANISATION_KINDS,
+    FundingCall,
+    IndexRecord,
+    Need,
+    Organisation,
+)
+from services.matching.domain.scoring import (
+    FuzzyVocabulary,
+    fuzzy_choices,
+    log_amount,
+    significant,
+)
+
+FORM_BITS = {form: 1 << position for position, form in enumerate(CONTRACT_FORMS)}
+CATEGORY_INDEX = {category: position for position, category in enumerate(CATEGORIES)}
+KIND_BITS = {kind: 1 << position for position, kind in enumerate(ORGANISATION_KINDS)}
+NO_ROWS: NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+NO_ROWS.setflags(write=False)
+
+
+def forms_mask(forms: Iterable[str]) -> int:
+    return sum(FORM_BITS.get(form, 0) for form in set(forms))
+
+
+def categories_mask(categories: Iterable[str]) -> int:
+    return sum(1 << CATEGORY_INDEX[c] for c in set(categories) if c in CATEGORY_INDEX)
+
+
+def kinds_mask(kinds: Iterable[str]) -> int:
+    return sum(KIND_BITS.get(kind, 0) for kind in set(kinds))
+
+
+def _frozen(array: NDArray) -> NDArray:
+    array.setflags(write=False)
+    return array
+
+
+def _postings(lists: dict[str, list[int]]) -> dict[str, NDArray[np.int32]]:
+    return {
+        key: _frozen(np.unique(np.asarray(rows, dtype=np.int32))) for key, rows in lists.items()
+    }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RowTable:
+    """Attributes of one segment's rows (see the module docstring)."""
+
+    kind: str
+    size: int
+    ids: NDArray[np.int64]
+    active: NDArray[np.bool_]
+    forms: NDArray[np.int64]
+    currency: NDArray[np.str_]
+    money_low: NDArray[np.float64]
+    money_high: NDArray[np.float64]
+    log_low: NDArray[np.float64]
+    log_high: NDArray[np.float64]
+    cpv_declared: NDArray[np.bool_]
+    cpv_prefixes: Mapping[str, NDArray[np.int32]]
+    own_cpv_prefixes: Mapping[str, NDArray[np.int32]]
+    coverage_declared: NDArray[np.bool_]
+    coverage: Mapping[str, NDArray[np.int32]]
+    region_declared: NDArray[np.bool_]
+    region_prefixes: Mapping[str, NDArray[np.int32]]
+    references: NDArray[np.int64]
+    organisation_id: NDArray[np.int64]
+    category: NDArray[np.int64]
+    needed_by: NDArray[np.int64]
+    min_dscr: NDArray[np.float64]
+    target_irr: NDArray[np.float64]
+    prefers_equity: NDArray[np.bool_]
+    opens: NDArray[np.int64]
+    closes: NDArray[np.int64]
+    call_categories: NDArray[np.int64]
+    call_kinds: NDArray[np.int64]
+    co_financing: NDArray[np.float64]
+    fuzzy: FuzzyVocabulary
+
+    @classmethod
+    def build(cls, kind: str, records: Sequence[IndexRecord]) -> RowTable:
+        n = len(records)
+        ids = np.zeros(n, dtype=np.int64)
+        active = np.ones(n, dtype=bool)
+        forms = np.zeros(n, dtype=np.int64)
+        currency = np.full(n, "", dtype="<U3")
+        money_low = np.full(n, np.nan)
+        money_high = np.full(n, np.nan)
+        cpv_declared = np.zeros(n, dtype=bool)
+        coverage_declared = np.zeros(n, dtype=bool)
+        region_declared = np.zeros(n, dtype=bool)
+        references = np.zeros((n, len(CATEGORIES)), dtype=np.int64)
+        organisation_id = np.full(n, -1, dtype=np.int64)
+        category = np.full(n, -1, dtype=np.int64)
+        needed_by = np.zeros(n, dtype=np.int64)
+        min_dscr = np.full(n, np.nan)
+        target_irr = np.full(n, np.nan)
+        prefers_equity = np.zeros(n, dtype=bool)
+        opens = np.zeros(n, dtype=np.int64)
+        closes = np.zeros(n, dtype=np.int64)
+        call_categories = np.zeros(n, dtype=np.int64)
+        call_kinds = np.zeros(n, dtype=np.int64)
+        co_financing = np.ones(n)
+        cpv_lists: dict[str, list[int]] = {}
+        own_cpv_lists: dict[str, list[int]] = {}
+        coverage_lists: dict[str, list[int]] = {}
+        region_lists: dict[str, list[int]] = {}
+
+        for row, record in enumerate(records):
+            ids[row] = record.id
+            codes = candidate_cpv_codes(record)
+            cpv_declared[row] = bool(codes)
+            for code in codes:
+                digits = significant(code)
+                for length in range(2, len(digits) + 1):
+                    cpv_lists.setdefault(digits[:length], []).append(row)
+            if isinstance(record, Organisation):
+                active[row] = record.active
+                forms[row] = forms_mask(record.contract_forms)
+                money = record.money_range
+                if money is not None:
+                    currency[row] = money.currency
+                    money_low[row], money_high[row] = money.min.amount, money.max.amount
+                coverage_declared[row] = bool(record.nuts_codes)
+                for code in record.nuts_codes:
+                    coverage_lists.setdefault(code, []).append(row)
+                for name, count in reference_categories(record).items():
+                    references[row, CATEGORY_INDEX[name]] = count
+                if record.min_dscr is not None:
+                    min_dscr[row] = record.min_dscr
+                if record.target_irr is not None:
+                    target_irr[row] = record.target_irr
+                prefers_equity[row] = bool({"equity", "mezzanine"} & set(record.instruments))
+            elif isinstance(record, Need):
+                active[row] = record.is_open
+                forms[row] = forms_mask(record.contract_forms)
+                if record.budget is not None:
+                    currency[row] = record.budget.currency
+                    money_low[row] = money_high[row] = record.budget.amount
+                for code in record.cpv_codes:
+                    digits = significant(code)
+                    for length in range(2, len(digits) + 1):
+                        own_cpv_lists.setdefault(digits[:length], []).append(row)
+                region_declared[row] = bool(record.nuts_code)
+                for length in range(2, len(record.nuts_code) + 1):
+                    region_lists.setdefault(record.nuts_code[:length], []).append(row)
+                organisation_id[row] = record.organisation_id
+                category[row] = CATEGORY_INDEX.get(record.category, -1)
+                needed_by[row] = record.needed_by.toordinal() if record.needed_by else 0
+            elif isinstance(record, FundingCall):
+                if record.grant is not None:
+                    currency[row] = record.grant.currency
+                    money_low[row] = record.grant.min.amount
+                    money_high[row] = record.grant.max.amount
+                coverage_declared[row] = bool(record.eligible_nuts)
+                for code in record.eligible_nuts:
+                    coverage_lists.setdefault(code, []).append(row)
+                opens[row] = record.opens_at.toordinal()
+                closes[row] = record.closes_at.toordinal()
+                call_categories[row] = categories_mask(record.categories)
+                call_kinds[row] = kinds_mask(record.eligible_kinds)
+                if record.co_financing_rate is not None:
+                    co_financing[row] = record.co_financing_rate
+
+        return cls(
+            kind=kind,
+            size=n,
+            ids=_frozen(ids),
+            active=_frozen(active),
+            forms=_frozen(forms),
+            currency=_frozen(currency),
+            money_low=_frozen(money_low),
+            money_high=_frozen(money_high),
+            log_low=_frozen(log_amount(np.nan_to_num(money_low, nan=1.0))),
+            log_high=_frozen(log_amount(np.nan_to_num(money_high, nan=1.0))),
+            cpv_declared=_frozen(cpv_declared),
+            cpv_prefixes=_postings(cpv_lists),
+            own_cpv_prefixes=_postings(own_cpv_lists),
+            coverage_declared=_frozen(coverage_declared),
+            coverage=_postings(coverage_lists),
+            region_declared=_frozen(region_declared),
+            region_prefixes=_postings(region_lists),
+            references=_frozen(references),
+            organisation_id=_frozen(organisation_id),
+            category=_frozen(category),
+            needed_by=_frozen(needed_by),
+            min_dscr=_frozen(min_dscr),
+            target_irr=_frozen(target_irr),
+            prefers_equity=_frozen(prefers_equity),
+            opens=_frozen(opens),
+            closes=_frozen(closes),
+            call_categories=_frozen(call_categories),
+            call_kinds=_frozen(call_kinds),
+            co_financing=_frozen(co_financing),
+            fuzzy=FuzzyVocabulary(
+                [
+                    () if isinstance(record, Need) else fuzzy_choices(fuzzy_phrases(record))
+                    for record in records
+                ]
+            ),
+        )
+
+    # --- vectorised questions ----------------------------------------------------------------
+
+    def cpv_depths(self, codes: Iterable[str], *, own: bool = False) -> NDArray[np.int64]:
+        """Per row, the deepest CPV match (>= 2, else 0) against any of `codes`.
+
+        `own` compares a need row's declared codes rather than its family.
+        """
+        lists = self.own_cpv_prefixes if own else self.cpv_prefixes
+        prefixes = {
+            digits[:length]
+            for digits in map(significant, codes)
+            for length in range(2, len(digits) + 1)
+        }
+        depth = np.zeros(self.size, dtype=np.int64)
+        # Shortest first: a row in a longer prefix's list is overwritten with the longer depth.
+        for prefix in sorted(prefixes, key=len):
+            rows = lists.get(prefix)
+            if rows is not None:
+                depth[rows] = len(prefix)
+        return depth
+
+    def covering(self, region: str) -> NDArray[np.bool_]:
+        """Rows whose declared coverage covers `region`, or that declare none."""
+        ok = ~self.coverage_declared
+        if not region:
+            return np.ones(self.size, dtype=bool)
+        for length in range(2, len(region) + 1):
+            rows = self.coverage.get(region[:length])
+            if rows is not None:
+                ok[rows] = True
+        return ok
+
+    def regions_within(self, areas: Sequence[str]) -> NDArray[np.bool_]:
+        """Need rows whose region lies inside one of `areas`; all rows when `areas` is empty;
+        rows without a region always (the constraint is not applicable to them)."""
+        if not areas:
+            return np.ones(self.size, dtype=bool)
+        ok = ~self.region_declared
+        for area in areas:
+            rows = self.region_prefixes.get(area)
+            if rows is not None:
+                ok[rows] = True
+        return ok
+
+    def region_shared(self, region: str) -> NDArray[np.int64]:
+        """Per need row, the NUTS characters shared with `region`, capped at 4 (0 below 2)."""
+        shared = np.zeros(self.size, dtype=np.int64)
+        for length in range(2, min(len(region), 4) + 1):
+            rows = self.region_prefixes.get(region[:length])
+            if rows is None:
+                break
+            shared[rows] = length
+        return shared
+
+    def forms_compatible(self, mask: int) -> NDArray[np.bool_]:
+        """Rows whose contract forms intersect `mask`, or either side declares none."""
+        if mask == 0:
+            return np.ones(self.size, dtype=bool)
+        return (self.forms == 0) | ((self.forms & mask) != 0)
