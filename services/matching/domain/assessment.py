@@ -47,6 +47,7 @@ from services.matching.domain.constraints import (
     check_other_municipality,
     check_related,
     check_topic,
+    lender_cpv_family,
 )
 from services.matching.domain.glossary import category_label
 from services.matching.domain.profiles import (
@@ -255,7 +256,7 @@ def assess_lender(
         check_contract_forms(need.contract_forms, lender.contract_forms),
         check_coverage(need.nuts_code, lender.nuts_codes),
         check_budget(need.budget, lender.ticket, rules.budget_tolerance, "ticket"),
-        check_cpv_family(family, codes, match),
+        lender_cpv_family(),
         dscr,
         irr,
     )

@@ -59,11 +59,10 @@ from services.matching.domain.constraints import (
     check_budget,
     check_contract_forms,
     check_coverage,
-    check_cpv_family,
+    lender_cpv_family,
     region_name,
 )
 from services.matching.domain.glossary import category_label
-from services.matching.domain.profiles import need_cpv_codes
 from services.matching.domain.ranking import rank_related_needs
 from services.matching.domain.records import Money, MoneyRange, Need, Organisation
 from services.matching.domain.scoring import best_cpv_match, tolerance_bounds
@@ -274,18 +273,14 @@ def _money(money: Money | None) -> dict[str, Any] | None:
 def _lender_checks(
     lender: Organisation, members: tuple[Need, ...], total: Money | None, tolerance: float
 ) -> tuple[ConstraintCheck, ...]:
-    """The lender's constraints for a group of needs (the first is the bundle's need)."""
-    need = members[0]
+    """The lender's constraints for a group of needs."""
     regions = [check_coverage(member.nuts_code, lender.nuts_codes) for member in members]
     region = next((check for check in regions if check.failed), regions[0])
-    family = need_cpv_codes(need)
     checks = [
         check_active(lender),
         region,
         check_contract_forms(_common_forms(members), lender.contract_forms),
-        check_cpv_family(
-            family, lender.all_cpv_codes, best_cpv_match(family, lender.all_cpv_codes)
-        ),
+        lender_cpv_family(),
     ]
     if total is not None:
         checks.append(check_budget(total, lender.ticket, tolerance, "ticket"))

@@ -219,6 +219,16 @@ def _code_text(code: str | None) -> str:
     return f"{code} {label}" if label else code
 
 
+LENDER_CPV_NOTE = (
+    "a lender's CPV codes describe its own financial services (division 66), not the sectors it "
+    "finances: the family is not checked for lenders"
+)
+
+
+def lender_cpv_family() -> ConstraintCheck:
+    return ConstraintCheck("cpv_family", NOT_APPLICABLE, LENDER_CPV_NOTE)
+
+
 def check_cpv_family(
     need_family: Sequence[str], candidate_codes: Sequence[str], match: CpvMatch
 ) -> ConstraintCheck:

@@ -349,14 +349,13 @@ class _LenderSearch(_NeedSearch):
         table = segment.table
         tolerance = self.policy.rules.budget_tolerance
         budget_ok, fit = _budget_for_ranges(self.need.budget, table, tolerance)
-        depth, family_ok = self._family(table)
+        depth, _family_ok = self._family(table)  # not a constraint for lenders (see constraints)
         thresholds_ok, headroom = self._bankability(table)
         mask = (
             table.active
             & table.forms_compatible(self.forms)
             & table.covering(self.need.nuts_code)
             & budget_ok
-            & family_ok
             & thresholds_ok
         )
         references = table.references[:, self.category]

@@ -137,6 +137,15 @@ class TestLenders:
         assert statuses["lender_min_dscr"] == NOT_EVALUATED
         assert "not evaluated" in by_id[51].explanation
 
+    def test_a_lenders_financial_service_codes_do_not_exclude_it(self) -> None:
+        # lenders declare CPV 66xxxxxx (their own financial services), never the lit street
+        subject = need(budget=2_000_000)
+        index = TextIndex.build([lender(62, cpv=("66113000",)), subject])
+        matches = rank_for_need(index, subject, "lender", today=TODAY)
+        assert ids(matches) == [62]
+        statuses = {check.name: check.status for check in matches[0].pair.constraints}
+        assert statuses["cpv_family"] == "not_applicable"
+
     def test_the_ticket_fit_outweighs_text_for_lenders(self) -> None:
         subject = need(budget=2_000_000)
         index = TextIndex.build(
