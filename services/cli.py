@@ -7,6 +7,7 @@
     cityfit demo                              load the demo catalogue now
     cityfit admin-key                         issue an admin key for the platform operator
     cityfit compact-feed --older-than-days N  drop old change-feed history
+    cityfit rebuild-index                     matching replays the catalogue feed on next start
     cityfit test [PYTEST ARGS]                lint, architecture contracts and the test suite
 
 Services are located by name and imported on demand, so a service that does not exist yet is
@@ -34,6 +35,7 @@ import httpx
 import uvicorn
 
 from services.catalogue.service import bootstrap, changes, demo, seeding
+from services.matching.store import repository as matching_store
 from shared.db import make_engine, transaction
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -169,6 +171,20 @@ def cmd_compact_feed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild_index(args: argparse.Namespace) -> int:
+    """Forget the matching index's stored state; the next start replays the catalogue feed.
+    A running matching service rebuilds at once with `POST /v1/index/rebuild` (admin)."""
+    entry = SERVICES["matching"]
+    settings = entry.settings(**_settings_overrides(args))
+    entry.module().migrate(settings)
+    engine = make_engine(settings.resolved_database_url())
+    with transaction(engine) as session:
+        matching_store.reset(session)
+    engine.dispose()
+    print("matching index state cleared: it is rebuilt from the catalogue feed on next start")
+    return 0
+
+
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -282,10 +298,12 @@ def _print_welcome(
         print(f"  demo keys:  {keys_file}")
         print(f"  admin key:  {keys['admin_key']}")
     catalogue = f"http://127.0.0.1:{ports['catalogue']}"
-    print(
-        f"\n  try:        curl -s '{catalogue}/v1/needs?limit=3'\n"
-        f"              curl -s '{catalogue}/v1/changes?limit=2'\n"
-    )
+    tries = [f"curl -s '{catalogue}/v1/needs?limit=3'"]
+    if "matching" in ports:
+        matching = f"http://127.0.0.1:{ports['matching']}"
+        tries.append(f"curl -s '{matching}/v1/needs/1/matches?kind=supplier&limit=3'")
+    tries.append(f"curl -s '{catalogue}/v1/changes?limit=2'")
+    print("\n  try:        " + "\n              ".join(tries) + "\n")
     sys.stdout.flush()
 
 
@@ -344,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     compact = add("compact-feed", cmd_compact_feed, "drop change-feed history older than N days")
     compact.add_argument("--older-than-days", type=float, required=True)
     compact.add_argument("--data-dir")
+
+    rebuild = add("rebuild-index", cmd_rebuild_index, "make matching replay the feed from scratch")
+    rebuild.add_argument("--data-dir")
 
     test = add("test", cmd_test, "ruff, import contracts and pytest (extra args go to pytest)")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)

@@ -292,13 +292,28 @@ class OfferPublic(BaseModel):
     updated_at: datetime
 
 
-class AppraisalTemplateInputs(Strict):
-    template: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    inputs: dict[str, float | int | str | bool] = Field(default_factory=dict, max_length=100)
+class NeedAppraisal(Strict):
+    """Either a stored appraisal of the evaluation service (`appraisal_id`), or what to
+    appraise: a template with its inputs and, optionally, the financing and discount rate
+    (evaluation checks them when the appraisal is computed)."""
 
+    appraisal_id: IdField | None = Field(
+        default=None, description="an appraisal stored by the evaluation service"
+    )
+    template: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    inputs: dict[str, float | int | str | bool] | None = Field(default=None, max_length=100)
+    financing: dict[str, float | int | str] | None = Field(default=None, max_length=20)
+    discount_rate: float | None = Field(default=None, gt=-1, le=10)
 
-class AppraisalReference(Strict):
-    appraisal_id: IdField = Field(description="an appraisal stored by the evaluation service")
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        if (self.appraisal_id is None) == (self.template is None):
+            raise ValueError("give either appraisal_id or template (with inputs)")
+        if self.appraisal_id is not None and any(
+            value is not None for value in (self.inputs, self.financing, self.discount_rate)
+        ):
+            raise ValueError("inputs, financing and discount_rate go with a template")
+        return self
 
 
 class NeedCreate(Strict):
@@ -314,7 +329,7 @@ class NeedCreate(Strict):
     contract_forms: list[ContractForm] = Field(default_factory=list, max_length=10)
     needed_by: date | None = None
     status: NeedStatus = "open"
-    appraisal: AppraisalTemplateInputs | AppraisalReference | None = None
+    appraisal: NeedAppraisal | None = None
 
 
 class NeedUpdate(Strict):
@@ -327,7 +342,7 @@ class NeedUpdate(Strict):
     contract_forms: list[ContractForm] | None = Field(default=None, max_length=10)
     needed_by: date | None = None
     status: NeedStatus | None = None
-    appraisal: AppraisalTemplateInputs | AppraisalReference | None = None
+    appraisal: NeedAppraisal | None = None
 
 
 class NeedPublic(BaseModel):
@@ -342,7 +357,7 @@ class NeedPublic(BaseModel):
     contract_forms: list[ContractForm] = Field(default_factory=list)
     needed_by: date | None = None
     status: NeedStatus
-    appraisal: AppraisalTemplateInputs | AppraisalReference | None = None
+    appraisal: NeedAppraisal | None = None
     created_at: datetime
     updated_at: datetime
 

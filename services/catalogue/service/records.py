@@ -154,8 +154,7 @@ def _authorise_change(session: Session, caller: Caller, row: Any) -> None:
 
 
 def _document(kind: RecordKind, model: BaseModel) -> dict[str, Any]:
-    doc = model.model_dump(mode="json", exclude={"organisation_id"})
-    return {key: value for key, value in doc.items() if value is not None}
+    return model.model_dump(mode="json", exclude={"organisation_id"}, exclude_none=True)
 
 
 def _save_codes_and_change(session: Session, kind: RecordKind, row: Any, op: str) -> None:

@@ -127,10 +127,18 @@ class TestNeeds:
 
     def test_appraisal_inputs_are_kept(self, client: TestClient) -> None:
         _city, key = register(client, kind="municipality", name="Torino")
-        need = post_need(
-            client, key, appraisal={"template": "led_public_lighting", "inputs": {"points": 12000}}
-        )
-        assert need["appraisal"] == {"template": "led_public_lighting", "inputs": {"points": 12000}}
+        appraisal = {"template": "led_public_lighting", "inputs": {"points": 12000}}
+        need = post_need(client, key, appraisal=appraisal)
+        assert need["appraisal"]["template"] == "led_public_lighting"
+        assert need["appraisal"]["inputs"] == {"points": 12000}
+        assert need["appraisal"]["appraisal_id"] is None
+
+    def test_an_appraisal_is_either_an_id_or_a_template(self, client: TestClient) -> None:
+        _city, key = register(client, kind="municipality", name="Torino")
+        both = {"appraisal_id": 3, "template": "led_public_lighting"}
+        response = client.post("/v1/needs", json=need_body(appraisal=both), headers=auth(key))
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "appraisal"
 
 
 class TestOffers:

@@ -1,0 +1,36 @@
+"""Dependency aliases of the matching API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.matching.clients.evaluation import BankabilitySource
+from services.matching.domain import MatchPolicy, TextIndex
+from shared.app import SessionDep
+from shared.auth import CallerDep
+
+
+def current_index(request: Request) -> TextIndex:
+    """The snapshot this request reads from start to end."""
+    return request.app.state.index.snapshot()
+
+
+IndexDep = Annotated[TextIndex, Depends(current_index)]
+
+
+def bankability_source(request: Request) -> BankabilitySource:
+    return request.app.state.bankability
+
+
+BankabilityDep = Annotated[BankabilitySource, Depends(bankability_source)]
+
+
+def match_policy(request: Request) -> MatchPolicy:
+    return request.app.state.policy
+
+
+PolicyDep = Annotated[MatchPolicy, Depends(match_policy)]
+
+__all__ = ["BankabilityDep", "CallerDep", "IndexDep", "PolicyDep", "SessionDep"]

@@ -1,0 +1,99 @@
+"""The live index: a mirror of the catalogue and the immutable `TextIndex` snapshot readers use.
+
+One writer (the feed follower) applies changes under a lock and swaps the snapshot reference;
+readers take `snapshot()` once per request and never see a half-built index. A background refit
+builds a fresh snapshot off the lock and catches up with what changed meanwhile before the swap.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from services.matching.domain import (
+    CatalogueMirror,
+    RecordError,
+    StaleRefit,
+    TextIndex,
+)
+from shared.clock import utcnow
+
+Change = tuple[str, int, str, Mapping[str, Any] | None]
+
+
+@dataclass
+class IndexStats:
+    built_at: datetime | None = None
+    build_seconds: float | None = None
+    last_refit_at: datetime | None = None
+    refits: int = 0
+    rejected_changes: list[str] = field(default_factory=list)
+
+
+class LiveIndex:
+    def __init__(self) -> None:
+        self._mirror = CatalogueMirror()
+        self._snapshot = TextIndex.build([])
+        self._lock = threading.Lock()
+        self.stats = IndexStats()
+        self.ready = threading.Event()
+
+    def snapshot(self) -> TextIndex:
+        return self._snapshot
+
+    @property
+    def mirror(self) -> CatalogueMirror:
+        return self._mirror
+
+    def load(self, changes: Iterable[Change]) -> None:
+        """Build from scratch (start-up from the stored mirror, or a rebuild)."""
+        started = time.perf_counter()
+        mirror = CatalogueMirror()
+        for entity, record_id, op, data in changes:
+            self._apply_one(mirror, entity, record_id, op, data)
+        snapshot = TextIndex.build(mirror.index_records())
+        with self._lock:
+            self._mirror, self._snapshot = mirror, snapshot
+            self.stats.built_at = utcnow()
+            self.stats.build_seconds = time.perf_counter() - started
+        self.ready.set()
+
+    def apply(self, changes: Iterable[Change]) -> None:
+        with self._lock:
+            merged = None
+            for entity, record_id, op, data in changes:
+                delta = self._apply_one(self._mirror, entity, record_id, op, data)
+                merged = delta if merged is None else merged.merge(delta)
+            if merged is not None and not merged.empty:
+                self._snapshot = self._snapshot.with_changes(merged.upserts, merged.removals)
+
+    def _apply_one(
+        self, mirror: CatalogueMirror, entity: str, record_id: int, op: str, data: Any
+    ) -> Any:
+        try:
+            return mirror.apply(entity, record_id, op, data)
+        except RecordError as exc:
+            # a document the index cannot read must not stop the feed: it is reported instead
+            self.stats.rejected_changes = [
+                *self.stats.rejected_changes[-49:],
+                f"{entity} {record_id}: {exc}",
+            ]
+            return mirror.apply(entity, record_id, "delete", None)
+
+    def refit_if_drifted(self) -> bool:
+        base = self._snapshot
+        if not base.needs_refit():
+            return False
+        fresh = base.refit()
+        with self._lock:
+            try:
+                self._snapshot = fresh.catch_up(self._snapshot)
+            except StaleRefit:
+                return False
+            self.stats.last_refit_at = utcnow()
+            self.stats.refits += 1
+        return True

@@ -1,0 +1,151 @@
+"""Follows the catalogue's change feed into the matching database and the live index.
+
+Each page is first stored (documents + cursor, one transaction), then applied to the in-memory
+index; after a crash the index is rebuilt from the stored documents and the feed resumes from
+the stored cursor, so every change is applied exactly once. Catalogue being down only stops the
+follower from advancing: matching keeps answering from its index and reports its lag.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from services.matching.clients.catalogue import CatalogueFeed, FeedGone
+from services.matching.service.index import LiveIndex
+from services.matching.store import repository
+from shared.clock import utcnow
+from shared.db import open_session, transaction
+
+log = logging.getLogger("cityfit.matching.feed")
+
+
+@dataclass
+class FollowerStatus:
+    cursor: str = repository.START_CURSOR
+    caught_up_at: datetime | None = None
+    last_poll_at: datetime | None = None
+    last_error: str | None = None
+    changes_applied: int = 0
+
+    def lag_seconds(self) -> float | None:
+        """0 while caught up; since when it last was, while behind or cut off."""
+        if self.caught_up_at is None:
+            return None
+        if self.last_error is None and self.last_poll_at == self.caught_up_at:
+            return 0.0
+        return round((utcnow() - self.caught_up_at).total_seconds(), 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cursor": self.cursor,
+            "caught_up": self.lag_seconds() == 0.0,
+            "lag_seconds": self.lag_seconds(),
+            "caught_up_at": self.caught_up_at,
+            "last_poll_at": self.last_poll_at,
+            "last_error": self.last_error,
+            "changes_applied": self.changes_applied,
+        }
+
+
+class FeedFollower:
+    def __init__(
+        self,
+        engine: Engine,
+        feed: CatalogueFeed,
+        index: LiveIndex,
+        *,
+        page_size: int,
+        poll_seconds: float,
+        refit_check_seconds: float,
+    ) -> None:
+        self._engine = engine
+        self._feed = feed
+        self._index = index
+        self._page_size = page_size
+        self._poll_seconds = poll_seconds
+        self._refit_check_seconds = refit_check_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rebuild = threading.Lock()
+        self.status = FollowerStatus()
+
+    def load(self) -> None:
+        """Rebuild the index from the stored documents and resume from the stored cursor."""
+        with open_session(self._engine) as session:
+            state = repository.get_feed_state(session)
+            documents = [
+                (doc.entity, doc.id, "upsert", doc.data)
+                for doc in repository.iter_documents(session)
+            ]
+        # offers fold into organisations, so organisations go first
+        documents.sort(key=lambda change: change[0] == "offer")
+        self._index.load(documents)
+        if state is not None:
+            self.status.cursor = state.cursor
+            self.status.changes_applied = state.changes_applied
+
+    def rebuild(self) -> None:
+        """Forget everything and replay the feed from the start."""
+        with self._rebuild:
+            with transaction(self._engine) as session:
+                repository.reset(session)
+            self._index.load([])
+            self.status = FollowerStatus()
+
+    def poll_once(self) -> int:
+        """Read and apply one page; the number of changes applied."""
+        with self._rebuild:
+            now = utcnow()
+            self.status.last_poll_at = now
+            page = self._feed.read(self.status.cursor, self._page_size)
+            changes = [(c.entity, c.id, c.op, c.data) for c in page.items]
+            if changes:
+                with transaction(self._engine) as session:
+                    repository.save_page(session, changes=changes, cursor=page.next_cursor, at=now)
+                self._index.apply(changes)
+                self.status.changes_applied += len(changes)
+            self.status.cursor = page.next_cursor
+            self.status.last_error = None
+            if len(changes) < self._page_size:
+                self.status.caught_up_at = now
+            return len(changes)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="feed-follower", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        next_refit_check = time.monotonic() + self._refit_check_seconds
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                applied = self.poll_once()
+                failures = 0
+            except FeedGone as exc:
+                log.warning("feed cursor too old, rebuilding the index: %s", exc)
+                self.rebuild()
+                continue
+            except (httpx.HTTPError, ValueError) as exc:
+                failures += 1
+                self.status.last_error = f"catalogue feed: {exc}"
+                self._stop.wait(min(30.0, self._poll_seconds * 2 ** min(failures, 8)))
+                continue
+            if time.monotonic() > next_refit_check:
+                next_refit_check = time.monotonic() + self._refit_check_seconds
+                if self._index.refit_if_drifted():
+                    log.info("index refitted", extra={"status": self._index.snapshot().status()})
+            if applied < self._page_size:
+                self._stop.wait(self._poll_seconds)
