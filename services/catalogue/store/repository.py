@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, text, true
 from sqlmodel import Session, SQLModel
 
 from services.catalogue.domain.codes import stem_prefixes
@@ -64,7 +64,7 @@ def text_filter(columns: Sequence[Any], query: str) -> ColumnElement[bool]:
             "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         )
         clauses.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in columns)))
-    return and_(*clauses)
+    return and_(true(), *clauses)
 
 
 def list_page(
