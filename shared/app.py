@@ -139,7 +139,14 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level, json_lines=settings.json_logs)
         with resources(app):
-            yield
+            purger = idempotency.ExpiredKeyPurger(
+                app.state.engine, timedelta(hours=settings.idempotency_ttl_hours)
+            )
+            purger.start()
+            try:
+                yield
+            finally:
+                purger.stop()
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.settings = settings

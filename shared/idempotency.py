@@ -19,16 +19,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, LargeBinary, delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Column, Field, Session, SQLModel, Text
 
 from shared.clock import utcnow
 from shared.db import open_session
 from shared.errors import Conflict, FieldError, ValidationFailed
+
+log = logging.getLogger("cityfit.idempotency")
 
 STALE_CLAIM_SECONDS = 120
 MAX_KEY_LENGTH = 255
@@ -160,6 +164,38 @@ def release(engine: Engine, held: Claim) -> None:
             )
         )
         session.commit()
+
+
+class ExpiredKeyPurger:
+    """Deletes idempotency records older than the TTL, at start and then every `interval`."""
+
+    def __init__(self, engine: Engine, ttl: timedelta, interval: float = 3600.0) -> None:
+        self._engine = engine
+        self._ttl = ttl
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="idempotency-purger", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def purge_once(self) -> int:
+        with open_session(self._engine, write=True) as session:
+            removed = purge_expired(session, self._ttl)
+            session.commit()
+        return removed
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.purge_once()
+            except SQLAlchemyError:
+                log.warning("could not purge expired idempotency keys", exc_info=True)
+            self._stop.wait(self._interval)
 
 
 def purge_expired(session: Session, ttl: timedelta) -> int:
