@@ -21,48 +21,17 @@ from pydantic import (
     model_validator,
 )
 
+from shared.contracts import vocabulary
 from shared.identifiers import IdField
 from shared.reference.country import normalise_country
 from shared.reference.cpv import normalise_cpv
 from shared.reference.currency import normalise_currency
 from shared.reference.nuts import normalise_nuts
 
-OrganisationKind = Literal["supplier", "lender", "municipality", "partner"]
-ContractForm = Literal[
-    "procurement",
-    "ppp",
-    "pfi",
-    "project_finance",
-    "epc",
-    "concession",
-    "sib",
-    "shared_revenue",
-    "micro_finance",
-    "grant",
-]
-Instrument = Literal[
-    "senior_debt",
-    "mezzanine",
-    "equity",
-    "green_bond",
-    "grant",
-    "guarantee",
-    "loan",
-    "crowdfunding",
-    "leasing",
-]
-NeedCategory = Literal[
-    "public_lighting",
-    "traffic_lights",
-    "building_efficiency",
-    "urban_freight_logistics",
-    "car_pooling",
-    "smart_grid",
-    "digital_mobility",
-    "urban_safety",
-    "operation_centre",
-    "other",
-]
+OrganisationKind = Literal[*vocabulary.ORGANISATION_KINDS]  # type: ignore[valid-type]
+ContractForm = Literal[*vocabulary.CONTRACT_FORMS]  # type: ignore[valid-type]
+Instrument = Literal[*vocabulary.INSTRUMENTS]  # type: ignore[valid-type]
+NeedCategory = Literal[*vocabulary.NEED_CATEGORIES]  # type: ignore[valid-type]
 NeedStatus = Literal["open", "closed"]
 OrganisationStatus = Literal["active", "inactive"]
 OfferKind = Literal["product", "service", "reference"]

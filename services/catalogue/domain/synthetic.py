@@ -12,18 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-CONTRACT_FORMS = (
-    "procurement",
-    "ppp",
-    "pfi",
-    "project_finance",
-    "epc",
-    "concession",
-    "sib",
-    "shared_revenue",
-    "micro_finance",
-    "grant",
-)
+from shared.contracts import vocabulary
+
+CONTRACT_FORMS = vocabulary.CONTRACT_FORMS
 
 
 @dataclass(frozen=True)

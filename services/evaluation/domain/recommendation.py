@@ -32,18 +32,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-FORMS = (
-    "procurement",
-    "ppp",
-    "pfi",
-    "project_finance",
-    "epc",
-    "concession",
-    "sib",
-    "shared_revenue",
-    "micro_finance",
-    "grant",
-)
+from shared.contracts import vocabulary
+
+FORMS = vocabulary.CONTRACT_FORMS
 RECOMMENDED_SCORE = 50
 PPP_MIN_SIZE = 20_000_000.0
 PROJECT_FINANCE_MIN_SIZE = 10_000_000.0

@@ -35,35 +35,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar, Self
 
+from shared.contracts import vocabulary
+
 Key = tuple[str, int]
 """A row of the index: (kind, id), e.g. `("supplier", 17)`, `("need", 4)`."""
 
-ORGANISATION_KINDS = ("supplier", "lender", "municipality", "partner")
+ORGANISATION_KINDS = vocabulary.ORGANISATION_KINDS
 INDEXED_KINDS = (*ORGANISATION_KINDS, "need", "funding_call")
-CATEGORIES = (
-    "public_lighting",
-    "traffic_lights",
-    "building_efficiency",
-    "urban_freight_logistics",
-    "car_pooling",
-    "smart_grid",
-    "digital_mobility",
-    "urban_safety",
-    "operation_centre",
-    "other",
-)
-CONTRACT_FORMS = (
-    "procurement",
-    "ppp",
-    "pfi",
-    "project_finance",
-    "epc",
-    "concession",
-    "sib",
-    "shared_revenue",
-    "micro_finance",
-    "grant",
-)
+CATEGORIES = vocabulary.NEED_CATEGORIES
+CONTRACT_FORMS = vocabulary.CONTRACT_FORMS
 
 
 class RecordError(ValueError):

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from services.catalogue.demo import load_demo_dataset
+from shared.contracts import vocabulary
 from shared.reference import (
     is_iso4217,
     normalise_cpv,
@@ -26,38 +27,9 @@ from shared.reference import (
 )
 
 TODAY = date(2026, 11, 25)
-CATEGORIES = {
-    "public_lighting",
-    "traffic_lights",
-    "building_efficiency",
-    "urban_freight_logistics",
-    "car_pooling",
-    "smart_grid",
-    "digital_mobility",
-    "urban_safety",
-    "operation_centre",
-    "other",
-}
-CONTRACT_FORMS = {
-    "procurement",
-    "ppp",
-    "pfi",
-    "project_finance",
-    "epc",
-    "concession",
-    "sib",
-    "shared_revenue",
-    "micro_finance",
-    "grant",
-}
-# API.md's list ("senior_debt, mezzanine, equity, green_bond, grant, ...") and the further
-# instruments the catalogue's schema accepts.
-INSTRUMENTS = {"senior_debt", "mezzanine", "equity", "green_bond", "grant"} | {
-    "guarantee",
-    "loan",
-    "crowdfunding",
-    "leasing",
-}
+CATEGORIES = set(vocabulary.NEED_CATEGORIES)
+CONTRACT_FORMS = set(vocabulary.CONTRACT_FORMS)
+INSTRUMENTS = set(vocabulary.INSTRUMENTS)
 CITY_REGIONS = {  # municipality ref -> its NUTS 2024 level-3 region's name
     "torino": "Torino",
     "milano": "Milano",
