@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, MetaData, create_engine
 
 from shared.db import make_engine
+from shared.settings import ServiceSettings
 
 
 def alembic_config(migrations_dir: Path, url: str, engine: Engine | None = None) -> Config:
@@ -27,6 +28,16 @@ def alembic_config(migrations_dir: Path, url: str, engine: Engine | None = None)
 
 def upgrade(migrations_dir: Path, url: str, engine: Engine | None = None) -> None:
     command.upgrade(alembic_config(migrations_dir, url, engine), "head")
+
+
+def migrate_service(settings: ServiceSettings, migrations_dir: Path) -> None:
+    """Bring a service's database (from its settings) to the latest revision."""
+    url = settings.resolved_database_url()
+    engine = make_engine(url)
+    try:
+        upgrade(migrations_dir, url, engine)
+    finally:
+        engine.dispose()
 
 
 def run_migrations(target_metadata: MetaData | None = None) -> None:

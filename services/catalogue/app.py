@@ -14,17 +14,13 @@ from services.catalogue.service.keys import DatabaseKeyResolver
 from services.catalogue.settings import CatalogueSettings
 from shared.app import create_service_app
 from shared.db import make_engine, transaction
-from shared.migrations import upgrade
+from shared.migrations import migrate_service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def migrate(settings: CatalogueSettings) -> None:
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        upgrade(MIGRATIONS, settings.resolved_database_url(), engine)
-    finally:
-        engine.dispose()
+    migrate_service(settings, MIGRATIONS)
 
 
 def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
