@@ -11,3 +11,8 @@ def utcnow() -> datetime:
 
 def today() -> date:
     return datetime.now(UTC).date()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored timestamp as aware UTC (SQLite hands every timestamp back naive, in UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -9,13 +9,18 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from services.matching.api import index, matches
+from services.matching.api import index, matches, subscriptions
 from services.matching.clients.catalogue import CatalogueFeed
 from services.matching.clients.evaluation import BankabilitySource
+from services.matching.clients.webhooks import WebhookClient, make_webhook_client
 from services.matching.domain import MatchPolicy, MatchRules, ScoringWeights
+from services.matching.domain.events import EventThresholds
+from services.matching.service.deliveries import DeliveryPolicy
+from services.matching.service.events import EventRecorder
 from services.matching.service.index import LiveIndex
 from services.matching.settings import MatchingSettings
 from services.matching.workers.feed_follower import FeedFollower
+from services.matching.workers.webhook_sender import WebhookSender
 from shared.app import create_service_app
 from shared.auth import IntrospectionKeyResolver
 from shared.db import make_engine
@@ -43,6 +48,7 @@ def create_app(
     *,
     catalogue_transport: httpx.BaseTransport | None = None,
     evaluation_transport: httpx.BaseTransport | None = None,
+    webhook_transport: httpx.BaseTransport | None = None,
 ) -> FastAPI:
     """The transports let tests put the other services' apps (or failures) behind the clients."""
     settings = settings or MatchingSettings()
@@ -61,6 +67,35 @@ def create_app(
             transport=evaluation_transport,
         )
         live = LiveIndex()
+        policy = MatchPolicy(
+            weights=ScoringWeights.from_mapping(settings.weights),
+            rules=MatchRules(budget_tolerance=settings.budget_tolerance),
+        )
+        recorder = EventRecorder(
+            policy=policy,
+            thresholds=EventThresholds(
+                score_delta=settings.event_score_delta, rank_delta=settings.event_rank_delta
+            ),
+            max_rank=settings.subscription_max_rank,
+            catalogue_url=settings.catalogue_url,
+        )
+        webhooks = make_webhook_client(
+            timeout=settings.webhook_timeout_seconds, transport=webhook_transport
+        )
+        sender = WebhookSender(
+            engine,
+            WebhookClient(webhooks),
+            DeliveryPolicy(
+                retry_seconds=tuple(settings.webhook_retry_seconds),
+                jitter=settings.webhook_jitter,
+                lease_seconds=2 * settings.webhook_timeout_seconds + 5,
+                disable_after_seconds=settings.webhook_disable_after_seconds,
+                allow_private=settings.allow_private_webhooks,
+            ),
+            batch=settings.webhook_batch,
+            concurrency=settings.webhook_concurrency,
+            poll_seconds=settings.webhook_poll_seconds,
+        )
         follower = FeedFollower(
             engine,
             CatalogueFeed(catalogue),
@@ -68,6 +103,7 @@ def create_app(
             page_size=settings.feed_page_size,
             poll_seconds=settings.feed_poll_seconds,
             refit_check_seconds=settings.refit_check_seconds,
+            events=recorder,
         )
         app.state.engine = engine
         app.state.index = live
@@ -78,17 +114,20 @@ def create_app(
         app.state.bankability = BankabilitySource(
             evaluation, ttl_seconds=settings.bankability_ttl_seconds
         )
-        app.state.policy = MatchPolicy(
-            weights=ScoringWeights.from_mapping(settings.weights),
-            rules=MatchRules(budget_tolerance=settings.budget_tolerance),
-        )
+        app.state.policy = policy
+        app.state.events = recorder
+        app.state.webhook_sender = sender
         follower.load()
         if settings.follow_feed:
             follower.start()
+        if settings.deliver_webhooks:
+            sender.start()
         try:
             yield
         finally:
             follower.stop()
+            sender.stop()
+            webhooks.close()
             catalogue.close()
             evaluation.close()
             engine.dispose()
@@ -98,10 +137,11 @@ def create_app(
         description=(
             "Ranks who can deliver, who can finance, which funding calls apply and which cities "
             "share a need, with the reasons; proposes joint-procurement bundles. Follows the "
-            "catalogue's change feed into its own index."
+            "catalogue's change feed into its own index; subscriptions hear of new, changed and "
+            "removed matches through a pull feed and signed webhooks (Standard Webhooks)."
         ),
         settings=settings,
-        routers=[matches.router, index.router],
+        routers=[matches.router, subscriptions.router, index.router],
         resources=resources,
         readiness_checks={"index": _index_ready},
     )

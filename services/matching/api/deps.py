@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from services.matching.clients.evaluation import BankabilitySource
 from services.matching.domain import MatchPolicy, TextIndex
+from services.matching.service.subscriptions import TargetPolicy
 from shared.app import SessionDep
 from shared.auth import CallerDep
 
@@ -33,4 +34,18 @@ def match_policy(request: Request) -> MatchPolicy:
 
 PolicyDep = Annotated[MatchPolicy, Depends(match_policy)]
 
-__all__ = ["BankabilityDep", "CallerDep", "IndexDep", "PolicyDep", "SessionDep"]
+
+def target_policy(request: Request) -> TargetPolicy:
+    return TargetPolicy(allow_private=request.app.state.settings.allow_private_webhooks)
+
+
+TargetPolicyDep = Annotated[TargetPolicy, Depends(target_policy)]
+
+__all__ = [
+    "BankabilityDep",
+    "CallerDep",
+    "IndexDep",
+    "PolicyDep",
+    "SessionDep",
+    "TargetPolicyDep",
+]

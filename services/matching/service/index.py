@@ -16,10 +16,12 @@ from typing import Any
 
 from services.matching.domain import (
     CatalogueMirror,
+    IndexChanges,
     RecordError,
     StaleRefit,
     TextIndex,
 )
+from services.matching.domain.events import Touched
 from shared.clock import utcnow
 
 Change = tuple[str, int, str, Mapping[str, Any] | None]
@@ -32,6 +34,12 @@ class IndexStats:
     last_refit_at: datetime | None = None
     refits: int = 0
     rejected_changes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Staged:
+    snapshot: TextIndex
+    touched: Touched
 
 
 class LiveIndex:
@@ -63,13 +71,25 @@ class LiveIndex:
         self.ready.set()
 
     def apply(self, changes: Iterable[Change]) -> None:
+        self.publish(self.stage(changes))
+
+    def stage(self, changes: Iterable[Change]) -> Staged:
+        """Apply `changes` to the mirror and build the snapshot they produce, unpublished.
+
+        The follower computes a page's events on the staged snapshot and publishes it once the
+        page is committed; if the commit fails it reloads the mirror from the database."""
         with self._lock:
-            merged = None
+            merged = IndexChanges()
             for entity, record_id, op, data in changes:
-                delta = self._apply_one(self._mirror, entity, record_id, op, data)
-                merged = delta if merged is None else merged.merge(delta)
-            if merged is not None and not merged.empty:
-                self._snapshot = self._snapshot.with_changes(merged.upserts, merged.removals)
+                merged = merged.merge(self._apply_one(self._mirror, entity, record_id, op, data))
+            snapshot = self._snapshot
+            if not merged.empty:
+                snapshot = snapshot.with_changes(merged.upserts, merged.removals)
+            return Staged(snapshot, Touched.from_changes(merged.upserts, merged.removals))
+
+    def publish(self, staged: Staged) -> None:
+        with self._lock:
+            self._snapshot = staged.snapshot
 
     def _apply_one(
         self, mirror: CatalogueMirror, entity: str, record_id: int, op: str, data: Any

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -38,6 +39,14 @@ class Stack:
         while follower.poll_once() == follower._page_size:
             pass
 
+    def deliver(self, client: TestClient | None = None) -> int:
+        """Run webhook delivery rounds until nothing is due; the attempts made."""
+        sender = (client or self.matching).app.state.webhook_sender
+        made = 0
+        while (batch := sender.run_once()) > 0:
+            made += batch
+        return made
+
 
 @pytest.fixture
 def catalogue(database_factory: DatabaseFactory) -> Iterator[TestClient]:
@@ -65,6 +74,8 @@ def settings(database_factory: DatabaseFactory) -> MatchingSettings:
     return MatchingSettings(
         database_url=database_factory.fresh("matching", MIGRATIONS),
         follow_feed=False,
+        deliver_webhooks=False,
+        allow_private_webhooks=True,
         introspection_cache_seconds=0,
         bankability_ttl_seconds=0,
         **QUIET,
@@ -72,7 +83,10 @@ def settings(database_factory: DatabaseFactory) -> MatchingSettings:
 
 
 def matching_app(
-    settings: MatchingSettings, catalogue: TestClient, evaluation: TestClient | None
+    settings: MatchingSettings,
+    catalogue: TestClient,
+    evaluation: TestClient | None,
+    webhook_transport: httpx.BaseTransport | None = None,
 ) -> TestClient:
     return TestClient(
         create_app(
@@ -81,6 +95,7 @@ def matching_app(
             evaluation_transport=app_transport(evaluation)
             if evaluation
             else unreachable_transport(),
+            webhook_transport=webhook_transport,
         ),
         raise_server_exceptions=False,
     )

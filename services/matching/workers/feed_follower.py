@@ -1,8 +1,10 @@
 """Follows the catalogue's change feed into the matching database and the live index.
 
-Each page is first stored (documents + cursor, one transaction), then applied to the in-memory
-index; after a crash the index is rebuilt from the stored documents and the feed resumes from
-the stored cursor, so every change is applied exactly once. Catalogue being down only stops the
+Each page is first staged on the in-memory index (the next snapshot, unpublished), then stored
+(documents, cursor, and the match events and webhook deliveries the page causes: one
+transaction), then the snapshot is published; after a crash the index is rebuilt from the
+stored documents and the feed resumes from the stored cursor, so every change is applied
+exactly once and its events are recorded exactly once. Catalogue being down only stops the
 follower from advancing: matching keeps answering from its index and reports its lag.
 """
 
@@ -19,6 +21,7 @@ import httpx
 from sqlalchemy import Engine
 
 from services.matching.clients.catalogue import CatalogueFeed, FeedGone
+from services.matching.service.events import EventRecorder
 from services.matching.service.index import LiveIndex
 from services.matching.store import repository
 from shared.clock import utcnow
@@ -65,6 +68,7 @@ class FeedFollower:
         page_size: int,
         poll_seconds: float,
         refit_check_seconds: float,
+        events: EventRecorder | None = None,
     ) -> None:
         self._engine = engine
         self._feed = feed
@@ -75,6 +79,9 @@ class FeedFollower:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._rebuild = threading.Lock()
+        self._events = events
+        # after a rebuild, replayed history is not news: events resume once caught up
+        self._replaying = False
         self.status = FollowerStatus()
 
     def load(self) -> None:
@@ -99,6 +106,7 @@ class FeedFollower:
                 repository.reset(session)
             self._index.load([])
             self.status = FollowerStatus()
+            self._replaying = True
 
     def poll_once(self) -> int:
         """Read and apply one page; the number of changes applied."""
@@ -108,15 +116,44 @@ class FeedFollower:
             page = self._feed.read(self.status.cursor, self._page_size)
             changes = [(c.entity, c.id, c.op, c.data) for c in page.items]
             if changes:
-                with transaction(self._engine) as session:
-                    repository.save_page(session, changes=changes, cursor=page.next_cursor, at=now)
-                self._index.apply(changes)
+                self._store_page(changes, page.next_cursor, now)
                 self.status.changes_applied += len(changes)
+            elif self._events is not None and not self._replaying:
+                self._baseline_new_subscriptions()
             self.status.cursor = page.next_cursor
             self.status.last_error = None
             if len(changes) < self._page_size:
                 self.status.caught_up_at = now
+                self._replaying = False
             return len(changes)
+
+    def _store_page(self, changes: list[Any], cursor: str, now: datetime) -> None:
+        before = self._index.snapshot()
+        staged = self._index.stage(changes)
+        try:
+            with transaction(self._engine) as session:
+                repository.save_page(session, changes=changes, cursor=cursor, at=now)
+                if self._events is not None and not self._replaying:
+                    self._events.record_page(
+                        session,
+                        before=before,
+                        after=staged.snapshot,
+                        touched=staged.touched,
+                        at=now,
+                    )
+        except BaseException:
+            # the mirror ran ahead of what was stored: rebuild it from the database
+            self.load()
+            raise
+        self._index.publish(staged)
+
+    def _baseline_new_subscriptions(self) -> None:
+        assert self._events is not None
+        with open_session(self._engine) as session:
+            pending = repository.has_unsynced_subscriptions(session)
+        if pending:
+            with transaction(self._engine) as session:
+                self._events.baseline_pending(session, self._index.snapshot())
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="feed-follower", daemon=True)
