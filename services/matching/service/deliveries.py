@@ -66,9 +66,11 @@ def claim(session: Session, *, now: datetime, limit: int, policy: DeliveryPolicy
     attempts: list[Attempt] = []
     lease = now + timedelta(seconds=policy.lease_seconds)
     timestamp = int(now.timestamp())
+    subscriptions = repository.get_subscriptions(session, {d.subscription_id for d in rows})
+    events = repository.get_events(session, {d.event_id for d in rows})
     for delivery in rows:
-        subscription = repository.get_subscription(session, delivery.subscription_id)
-        event = repository.get_event(session, delivery.event_id)
+        subscription = subscriptions.get(delivery.subscription_id)
+        event = events.get(delivery.event_id)
         if subscription is None or event is None:
             continue
         if subscription.url is None or subscription.status != "active":

@@ -186,6 +186,23 @@ def list_events(
     return list(session.execute(statement).scalars())
 
 
+def get_subscriptions(session: Session, ids: set[int]) -> dict[int, Subscription]:
+    if not ids:
+        return {}
+    statement = select(Subscription).where(Subscription.id.in_(sorted(ids)))  # type: ignore[union-attr]
+    return {row.id: row for row in session.execute(statement).scalars()}  # type: ignore[misc]
+
+
+def get_events(session: Session, ids: set[int]) -> dict[int, MatchEvent]:
+    found: dict[int, MatchEvent] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), IN_CHUNK):
+        chunk = ordered[start : start + IN_CHUNK]
+        statement = select(MatchEvent).where(MatchEvent.id.in_(chunk))  # type: ignore[union-attr]
+        found.update({row.id: row for row in session.execute(statement).scalars()})  # type: ignore[misc]
+    return found
+
+
 def get_event(session: Session, event_id: int) -> MatchEvent | None:
     return session.get(MatchEvent, event_id)
 
