@@ -215,6 +215,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     catalogue_url = f"http://127.0.0.1:{ports['catalogue']}"
     env.setdefault("EVALUATION_CATALOGUE_URL", catalogue_url)
     env.setdefault("MATCHING_CATALOGUE_URL", catalogue_url)
+    # the local demo's webhooks go to receivers on this machine
+    env.setdefault("MATCHING_ALLOW_PRIVATE_WEBHOOKS", "true")
     if "evaluation" in ports:
         env.setdefault("MATCHING_EVALUATION_URL", f"http://127.0.0.1:{ports['evaluation']}")
     demo_keys = None
