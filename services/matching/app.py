@@ -25,17 +25,13 @@ from shared.app import create_service_app
 from shared.auth import IntrospectionKeyResolver
 from shared.db import make_engine
 from shared.http import make_client
-from shared.migrations import upgrade
+from shared.migrations import migrate_service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def migrate(settings: MatchingSettings) -> None:
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        upgrade(MIGRATIONS, settings.resolved_database_url(), engine)
-    finally:
-        engine.dispose()
+    migrate_service(settings, MIGRATIONS)
 
 
 def _index_ready(app: FastAPI) -> None:

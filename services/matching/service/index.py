@@ -104,9 +104,10 @@ class LiveIndex:
             ]
             return mirror.apply(entity, record_id, "delete", None)
 
-    def refit_if_drifted(self) -> bool:
+    def refit_if_drifted(self, *, force: bool = False) -> bool:
+        """Refit off the lock when the vocabulary drifted (or when `force`d), then swap."""
         base = self._snapshot
-        if not base.needs_refit():
+        if not force and not base.needs_refit():
             return False
         fresh = base.refit()
         with self._lock:

@@ -82,6 +82,7 @@ class FeedFollower:
         self._events = events
         # after a rebuild, replayed history is not news: events resume once caught up
         self._replaying = False
+        self._fit_when_caught_up = False
         self.status = FollowerStatus()
 
     def load(self) -> None:
@@ -95,6 +96,8 @@ class FeedFollower:
         # offers fold into organisations, so organisations go first
         documents.sort(key=lambda change: change[0] == "offer")
         self._index.load(documents)
+        # an index grown from nothing is fitted on its first page only: refit once caught up
+        self._fit_when_caught_up = not documents
         if state is not None:
             self.status.cursor = state.cursor
             self.status.changes_applied = state.changes_applied
@@ -107,6 +110,7 @@ class FeedFollower:
             self._index.load([])
             self.status = FollowerStatus()
             self._replaying = True
+            self._fit_when_caught_up = True
 
     def poll_once(self) -> int:
         """Read and apply one page; the number of changes applied."""
@@ -123,6 +127,9 @@ class FeedFollower:
             self.status.cursor = page.next_cursor
             self.status.last_error = None
             if len(changes) < self._page_size:
+                if self._fit_when_caught_up:
+                    self._fit_when_caught_up = False
+                    self._index.refit_if_drifted(force=True)
                 self.status.caught_up_at = now
                 self._replaying = False
             return len(changes)

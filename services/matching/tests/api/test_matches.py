@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from services.catalogue.tests.builders import ADMIN_KEY, auth, need_body, post_need, register
 from services.matching.app import create_app
+from services.matching.domain import TextIndex
 from services.matching.settings import MatchingSettings
 from services.matching.tests.conftest import Stack, matching_app
 from shared.testing.transport import unreachable_transport
@@ -234,6 +235,21 @@ class TestIndexLifecycle:
             Stack(stack.catalogue, stack.evaluation, restarted, settings).sync()
             after = restarted.get("/v1/index/status").json()["feed"]
             assert after["changes_applied"] == before["changes_applied"]
+
+    def test_an_index_grown_from_nothing_is_refitted_once_caught_up(
+        self, settings: MatchingSettings, catalogue: TestClient, evaluation: TestClient
+    ) -> None:
+        for n in range(4):
+            register(catalogue, name=f"Lumen {n}", **LED_SUPPLIER)
+        register(catalogue, name="Rail freight", description="Intermodal rail freight terminals")
+        paged = settings.model_copy(update={"feed_page_size": 2})
+        with matching_app(paged, catalogue, evaluation) as matching:
+            Stack(catalogue, evaluation, matching, paged).sync()
+            status = matching.get("/v1/index/status").json()["index"]
+            live = matching.app.state.index.snapshot()
+        full = TextIndex.build(live.records())
+        assert status["refits"] == 1
+        assert live.vocabulary_size == full.vocabulary_size  # fitted on everything, not page 1
 
     def test_rebuild_is_for_admins_and_replays_the_feed(self, stack: Stack) -> None:
         _supplier, supplier_key = register(stack.catalogue, name="Lumen", **LED_SUPPLIER)
