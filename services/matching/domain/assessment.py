@@ -9,7 +9,8 @@ why-not answer for the same pair always agree. One function per pair type:
 - need - lender: constraints need_open, active, contract_forms, region, budget (ticket), cpv_family,
   lender_min_dscr, lender_target_irr; components text, cpv, budget, references, bankability.
 - need - funding call: constraints need_open, call_open, call_region, call_kind, call_category,
-  cpv_family, topic; components text, cpv, budget (grant asked), fuzzy, category.
+  cpv_family (passed by a call funding the need's category, `check_call_cpv_family`), topic;
+  components text, cpv, budget (grant asked), fuzzy, category.
 - need - need of another municipality: constraints need_open (the other), other_municipality,
   municipality_active, related; components text, cpv, category, region. Here CPV compares
   the codes the two needs declare, not their families (which would relate any two needs
@@ -36,6 +37,7 @@ from services.matching.domain.constraints import (
     check_active,
     check_budget,
     check_call_category,
+    check_call_cpv_family,
     check_call_kind,
     check_call_open,
     check_contract_forms,
@@ -291,7 +293,7 @@ def assess_funding_call(
         check_coverage(need.nuts_code, call.eligible_nuts, name="call_region", who="the call"),
         check_call_kind(call),
         check_call_category(call, need),
-        check_cpv_family(family, call.cpv_codes, match),
+        check_call_cpv_family(call, need, family, match),
         check_topic(
             text,
             match,

@@ -26,6 +26,10 @@ Dates are proleptic ordinals (`date.toordinal()`), 0 when absent. Bit masks: con
 `fuzzy` (organisations and calls): the rows' fuzzy choices (`scoring.FuzzyVocabulary`), so the
 fuzzy keyword component is computed over columns too.
 
+Currencies are also small integer codes (`currency_code`, `in_currency`). Per-row answers that
+depend on one query value only (`covering(region)`, `forms_compatible(mask)`, `code_depths(code)`,
+of which `cpv_depths` takes the maximum) are cached per table, bounded (`CACHE_SIZE` entries).
+
 Every array is read-only: a segment never changes once built (index snapshots share them).
 Checked through `tests/domain/test_ranking.py` (vectorised masks agree with the per-candidate
 constraints on random catalogues).
@@ -33,8 +37,9 @@ constraints on random catalogues).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import NDArray
@@ -100,6 +105,8 @@ class RowTable:
     active: NDArray[np.bool_]
     forms: NDArray[np.int64]
     currency: NDArray[np.str_]
+    currency_code: NDArray[np.int16]
+    currency_codes: Mapping[str, int]
     money_low: NDArray[np.float64]
     money_high: NDArray[np.float64]
     log_low: NDArray[np.float64]
@@ -124,6 +131,7 @@ class RowTable:
     call_kinds: NDArray[np.int64]
     co_financing: NDArray[np.float64]
     fuzzy: FuzzyVocabulary
+    _cache: dict[tuple[object, ...], NDArray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, kind: str, records: Sequence[IndexRecord]) -> RowTable:
@@ -210,6 +218,7 @@ class RowTable:
                 if record.co_financing_rate is not None:
                     co_financing[row] = record.co_financing_rate
 
+        currency_names, currency_code = np.unique(currency, return_inverse=True)
         return cls(
             kind=kind,
             size=n,
@@ -217,6 +226,10 @@ class RowTable:
             active=_frozen(active),
             forms=_frozen(forms),
             currency=_frozen(currency),
+            currency_code=_frozen(currency_code.reshape(n).astype(np.int16)),
+            currency_codes=MappingProxyType(
+                {str(name): code for code, name in enumerate(currency_names)}
+            ),
             money_low=_frozen(money_low),
             money_high=_frozen(money_high),
             log_low=_frozen(log_amount(np.nan_to_num(money_low, nan=1.0))),
@@ -250,35 +263,72 @@ class RowTable:
 
     # --- vectorised questions ----------------------------------------------------------------
 
-    def cpv_depths(self, codes: Iterable[str], *, own: bool = False) -> NDArray[np.int64]:
+    CACHE_SIZE = 256
+
+    def _cached(self, key: tuple[object, ...], compute: Callable[[], NDArray]) -> NDArray:
+        """A per-row answer computed once per key (segments never change; bounded; only
+        complete, read-only answers are stored, so concurrent readers are safe)."""
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = _frozen(compute())
+            if len(self._cache) >= self.CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = cached
+        return cached
+
+    def code_depths(self, code: str, *, own: bool = False) -> NDArray[np.int8]:
+        """Per row, the deepest CPV match (>= 2, else 0) against one code (cached)."""
+
+        def compute() -> NDArray[np.int8]:
+            lists = self.own_cpv_prefixes if own else self.cpv_prefixes
+            digits = significant(code)
+            depth = np.zeros(self.size, dtype=np.int8)
+            # Shortest first: a row in a longer prefix's list is overwritten with the longer depth.
+            for length in range(2, len(digits) + 1):
+                rows = lists.get(digits[:length])
+                if rows is not None:
+                    depth[rows] = length
+            return depth
+
+        return self._cached(("cpv", own, code), compute)
+
+    def cpv_depths(self, codes: Iterable[str], *, own: bool = False) -> NDArray[np.int8]:
         """Per row, the deepest CPV match (>= 2, else 0) against any of `codes`.
 
-        `own` compares a need row's declared codes rather than its family.
+        `own` compares a need row's declared codes rather than its family. The maximum over
+        the codes of `code_depths` (the deepest prefix of any code whose list holds the row).
+        Read-only.
         """
-        lists = self.own_cpv_prefixes if own else self.cpv_prefixes
-        prefixes = {
-            digits[:length]
-            for digits in map(significant, codes)
-            for length in range(2, len(digits) + 1)
-        }
-        depth = np.zeros(self.size, dtype=np.int64)
-        # Shortest first: a row in a longer prefix's list is overwritten with the longer depth.
-        for prefix in sorted(prefixes, key=len):
-            rows = lists.get(prefix)
-            if rows is not None:
-                depth[rows] = len(prefix)
+        depth: NDArray[np.int8] | None = None
+        for code in dict.fromkeys(codes):
+            depths = self.code_depths(code, own=own)
+            depth = depths if depth is None else np.maximum(depth, depths)
+        if depth is None:
+            depth = _frozen(np.zeros(self.size, dtype=np.int8))
         return depth
 
+    def in_currency(self, currency: str, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Whether each of `rows` states its amounts in `currency` (`currency[rows] == c`)."""
+        code = self.currency_codes.get(currency)
+        if code is None:
+            return np.zeros(rows.size, dtype=bool)
+        return self.currency_code[rows] == code
+
     def covering(self, region: str) -> NDArray[np.bool_]:
-        """Rows whose declared coverage covers `region`, or that declare none."""
-        ok = ~self.coverage_declared
-        if not region:
-            return np.ones(self.size, dtype=bool)
-        for length in range(2, len(region) + 1):
-            rows = self.coverage.get(region[:length])
-            if rows is not None:
-                ok[rows] = True
-        return ok
+        """Rows whose declared coverage covers `region`, or that declare none (cached,
+        read-only)."""
+
+        def compute() -> NDArray[np.bool_]:
+            if not region:
+                return np.ones(self.size, dtype=bool)
+            ok = ~self.coverage_declared
+            for length in range(2, len(region) + 1):
+                rows = self.coverage.get(region[:length])
+                if rows is not None:
+                    ok[rows] = True
+            return ok
+
+        return self._cached(("covering", region), compute)
 
     def regions_within(self, areas: Sequence[str]) -> NDArray[np.bool_]:
         """Need rows whose region lies inside one of `areas`; all rows when `areas` is empty;
@@ -303,7 +353,12 @@ class RowTable:
         return shared
 
     def forms_compatible(self, mask: int) -> NDArray[np.bool_]:
-        """Rows whose contract forms intersect `mask`, or either side declares none."""
-        if mask == 0:
-            return np.ones(self.size, dtype=bool)
-        return (self.forms == 0) | ((self.forms & mask) != 0)
+        """Rows whose contract forms intersect `mask`, or either side declares none (cached,
+        read-only)."""
+
+        def compute() -> NDArray[np.bool_]:
+            if mask == 0:
+                return np.ones(self.size, dtype=bool)
+            return (self.forms == 0) | ((self.forms & mask) != 0)
+
+        return self._cached(("forms", mask), compute)

@@ -23,7 +23,11 @@ The rules (`MatchRules.budget_tolerance` defaults to 0.20):
 - `cpv_family`: when the candidate declares CPV codes, one of them shares at least the 2-digit
   CPV division with the need's CPV family (declared codes plus the category's representative
   codes from the glossary, `profiles.need_cpv_codes`). `not_applicable` when the candidate
-  declares no codes or the need has no family (category `other`, no codes).
+  declares no codes or the need has no family (category `other`, no codes). A funding call
+  whose `categories` include the need's passes even when its CPV codes lie in another
+  division (`check_call_cpv_family`): the call's category is the stronger statement of what
+  it funds (a technical-assistance facility for public lighting may list only consultancy
+  codes, division 71 or 79).
 - `topic` (suppliers, calls): the pair has something in common: a shared index term (text
   similarity > 0), a CPV division, a past reference in the need's category, or (calls) the
   call's categories name the need's. It keeps a supplier that merely passes the other filters
@@ -56,6 +60,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from services.matching.domain.glossary import category_label
@@ -68,7 +73,7 @@ from services.matching.domain.records import (
     Need,
     Organisation,
 )
-from services.matching.domain.scoring import CpvMatch, project_irr, tolerance_bounds
+from services.matching.domain.scoring import CpvMatch, project_irr
 from shared.reference.codelist import UnknownCode
 from shared.reference.nuts import nuts_label
 
@@ -114,6 +119,7 @@ class ConstraintCheck:
         return {"name": self.name, "status": self.status, "detail": self.detail}
 
 
+@lru_cache(maxsize=8192)
 def region_name(code: str) -> str:
     """`ITC11` -> `ITC11 (Torino)`; the code alone when the list does not know it."""
     try:
@@ -196,7 +202,9 @@ def check_budget(
             f"currency mismatch: budget in {budget.currency}, {range_name} in "
             f"{money_range.currency}; no conversion is made",
         )
-    low, high = tolerance_bounds(money_range.min.amount, money_range.max.amount, tolerance)
+    # Scalar twin of `scoring.tolerance_bounds` (the same products, without numpy).
+    low = money_range.min.amount * (1.0 - tolerance)
+    high = money_range.max.amount * (1.0 + tolerance)
     percent = f"{tolerance:.0%}"
     if low <= budget.amount <= high:
         inside = money_range.min.amount <= budget.amount <= money_range.max.amount
@@ -252,6 +260,23 @@ def check_cpv_family(
         f"no CPV division in common: candidate {', '.join(candidate_codes[:5])}; "
         f"need family {', '.join(need_family[:5])}",
     )
+
+
+def check_call_cpv_family(
+    call: FundingCall, need: Need, need_family: Sequence[str], match: CpvMatch
+) -> ConstraintCheck:
+    """`cpv_family` for a funding call: as `check_cpv_family`, except that a call whose
+    `categories` include the need's passes whatever divisions its CPV codes lie in."""
+    check = check_cpv_family(need_family, call.cpv_codes, match)
+    if check.failed and need.category in call.categories:
+        return ConstraintCheck(
+            "cpv_family",
+            PASSED,
+            f"the call funds {category_label(need.category)}: its category decides, although "
+            f"its CPV codes {', '.join(call.cpv_codes[:5])} share no division with the need's "
+            f"family {', '.join(need_family[:5])}",
+        )
+    return check
 
 
 def check_topic(

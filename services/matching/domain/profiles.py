@@ -87,7 +87,12 @@ def fuzzy_phrases(record: IndexRecord) -> tuple[str, ...]:
         phrases.extend(reference.title for reference in record.references)
     elif isinstance(record, Need | FundingCall):
         phrases = [record.title]
-    return tuple(dict.fromkeys(fold(phrase) for phrase in phrases if phrase))
+    return tuple(dict.fromkeys(_fold(phrase) for phrase in phrases if phrase))
+
+
+@lru_cache(maxsize=65_536)
+def _fold(phrase: str) -> str:
+    return fold(phrase)
 
 
 def content_words(text: str) -> list[str]:
@@ -98,12 +103,22 @@ def content_words(text: str) -> list[str]:
 
 def need_keywords(need: Need) -> tuple[str, ...]:
     """The content words of the need's title, each once, in order, at most `MAX_KEYWORDS`."""
-    return tuple(dict.fromkeys(content_words(need.title)))[:MAX_KEYWORDS]
+    return _title_keywords(need.title)
+
+
+@lru_cache(maxsize=16_384)
+def _title_keywords(title: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(content_words(title)))[:MAX_KEYWORDS]
 
 
 def need_cpv_codes(need: Need) -> tuple[str, ...]:
     """Declared codes, then the category's representative codes (each once)."""
-    return tuple(dict.fromkeys((*need.cpv_codes, *category_cpv_codes(need.category))))
+    return _family(need.cpv_codes, need.category)
+
+
+@lru_cache(maxsize=16_384)
+def _family(codes: tuple[str, ...], category: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*codes, *category_cpv_codes(category))))
 
 
 def candidate_cpv_codes(record: IndexRecord) -> tuple[str, ...]:
@@ -123,15 +138,19 @@ def reference_categories(record: Organisation) -> dict[str, int]:
     counts for a category when its title (or an offer's title and description) contains one of
     the category's glossary phrases.
     """
-    glossary = default_glossary()
-    counts: dict[str, int] = {}
     texts = [reference.title for reference in record.references]
     texts.extend(
         f"{offer.title}\n{offer.description}"
         for offer in record.offers
         if offer.kind == "reference"
     )
+    counts: dict[str, int] = {}
     for text in texts:
-        for category in glossary.categories_in(text):
+        for category in _categories_in(text):
             counts[category] = counts.get(category, 0) + 1
     return counts
+
+
+@lru_cache(maxsize=65_536)
+def _categories_in(text: str) -> frozenset[str]:
+    return default_glossary().categories_in(text)

@@ -11,15 +11,24 @@ A pair scores the same whichever side asks (`assessment.py`).
 
 How a ranking is computed, per segment of the candidate kind (`text_index.Segment`):
 
-1. text: term-major cosine of the subject's vector with every row (`PostingLists.accumulate`);
-2. hard filters as one boolean mask over the rows (`columns.RowTable`): tombstones, status,
-   contract forms, NUTS coverage, budget with tolerance, CPV family, call dates / kinds /
-   categories, lender thresholds when the need's bankability is known, topic;
+1. hard filters that need no text, as boolean masks over the rows (`columns.RowTable`, whose
+   per-row answers for a region, a contract-form mask or a CPV code are cached): tombstones,
+   status, contract forms, NUTS coverage, CPV family, call dates / kinds / categories, lender
+   thresholds when the need's bankability is known; then, over the rows left only, the budget
+   with tolerance;
+2. text: the cosine of the subject's vector with those rows only (their CSR rows times the
+   dense query, `Segment.scores_at`: the same sums as the term-major `PostingLists.accumulate`,
+   which at 100,000 suppliers reads ~300,000 postings for ~1,500 surviving rows); then the
+   topic rule (a shared term, a CPV division, a reference or the call's category). Need ->
+   municipality keeps the term-major pass: its filters are loose and need <-> need text
+   decides relatedness;
 3. score bounds per row: the components computable over columns exactly (text, CPV depth,
    budget fit, references, category, region, bankability of a known appraisal, and, for
    need -> candidates, fuzzy keywords through `scoring.FuzzyVocabulary`), the others (fuzzy
    keywords for organisation -> needs, bankability per need for lender -> needs) at 0 for the
-   lower and 1 for the upper bound;
+   lower and 1 for the upper bound. Fuzzy keywords (need -> candidates) are computed only for
+   the rows whose upper bound reaches the k-th best lower bound of their segment; the others
+   keep the [0, 1] bound, valid and never reached;
 4. an exact threshold search: rows are assessed (`assessment.py`, the authoritative
    evaluation of every constraint and component) in decreasing upper bound, until the k-th
    best exact score exceeds the next upper bound (by 1e-9). Every unassessed row then scores
@@ -42,8 +51,8 @@ from __future__ import annotations
 import heapq
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
 
@@ -127,10 +136,31 @@ Exact = dict[str, NDArray[np.float64]]
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Columns:
-    """A segment's hard-filter mask, and the exactly known components of chosen rows."""
+    """A segment's rows passing every hard filter (increasing), their text similarity, and
+    the exactly known components of those rows."""
 
-    mask: NDArray[np.bool_]
-    exact: Callable[[NDArray[np.int64]], Exact]
+    rows: NDArray[np.int64]
+    text: NDArray[np.float64]
+    exact: Callable[[], Exact]
+    deferred: Mapping[str, Callable[[NDArray[np.int64]], NDArray[np.float64]]] = field(
+        default_factory=dict
+    )
+    """Components computed only where needed: name -> values at positions of `rows`."""
+
+    @classmethod
+    def masked(
+        cls,
+        mask: NDArray[np.bool_],
+        text: NDArray[np.float64],
+        exact: Callable[[NDArray[np.int64]], Exact],
+    ) -> _Columns:
+        """From a mask over every row (tombstones included) and the text of every row."""
+        rows = np.flatnonzero(mask)
+        return cls(rows, text[rows], lambda: exact(rows))
+
+    @classmethod
+    def empty(cls) -> _Columns:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0), dict)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -173,34 +203,38 @@ def _range_fit(
 
 
 def _budget_for_ranges(
-    budget: Money | None, table: RowTable, tolerance: float
+    budget: Money | None, table: RowTable, tolerance: float, rows: NDArray[np.int64]
 ) -> tuple[NDArray[np.bool_], Callable[[NDArray[np.int64]], NDArray[np.float64]]]:
-    """A need's budget against every row's range: (constraint met, budget fit at rows)."""
+    """A need's budget against the ranges of `rows`: (constraint met at `rows`, budget fit at
+    any rows)."""
     if budget is None:
-        return np.ones(table.size, dtype=bool), lambda rows: np.full(rows.size, NEUTRAL)
-    has = ~np.isnan(table.money_low)
-    same = table.currency == budget.currency
-    low, high = tolerance_bounds(table.money_low, table.money_high, tolerance)
+        return np.ones(rows.size, dtype=bool), lambda rows: np.full(rows.size, NEUTRAL)
+    money_low = table.money_low[rows]
+    has = ~np.isnan(money_low)
+    same = table.in_currency(budget.currency, rows)
+    low, high = tolerance_bounds(money_low, table.money_high[rows], tolerance)
     with np.errstate(invalid="ignore"):
         inside = (low <= budget.amount) & (budget.amount <= high)
     x = math.log(max(budget.amount, 1.0))
 
     def fit(rows: NDArray[np.int64]) -> NDArray[np.float64]:
         values = _range_fit(x, table, rows, tolerance)
-        return np.where(has[rows] & ~same[rows], 0.0, values)
+        other = ~np.isnan(table.money_low[rows]) & ~table.in_currency(budget.currency, rows)
+        return np.where(other, 0.0, values)
 
     return ~has | ~same | inside, fit
 
 
 def _budget_for_amounts(
-    money_range: MoneyRange | None, table: RowTable, tolerance: float
+    money_range: MoneyRange | None, table: RowTable, tolerance: float, rows: NDArray[np.int64]
 ) -> tuple[NDArray[np.bool_], Callable[[NDArray[np.int64]], NDArray[np.float64]]]:
-    """Every need row's budget against one range: (constraint met, budget fit at rows)."""
+    """The budgets of need `rows` against one range: (constraint met at `rows`, budget fit at
+    any rows)."""
     if money_range is None:
-        return np.ones(table.size, dtype=bool), lambda rows: np.full(rows.size, NEUTRAL)
-    amount = table.money_low
+        return np.ones(rows.size, dtype=bool), lambda rows: np.full(rows.size, NEUTRAL)
+    amount = table.money_low[rows]
     has = ~np.isnan(amount)
-    same = table.currency == money_range.currency
+    same = table.in_currency(money_range.currency, rows)
     low, high = tolerance_bounds(money_range.min.amount, money_range.max.amount, tolerance)
     with np.errstate(invalid="ignore"):
         inside = (low <= amount) & (amount <= high)
@@ -209,14 +243,15 @@ def _budget_for_amounts(
 
     def fit(rows: NDArray[np.int64]) -> NDArray[np.float64]:
         values = budget_fit_logs(table.log_low[rows], log_low, log_high, tolerance)
-        values = np.where(has[rows], values, NEUTRAL)
-        return np.where(has[rows] & ~same[rows], 0.0, values)
+        known = ~np.isnan(table.money_low[rows])
+        values = np.where(known, values, NEUTRAL)
+        return np.where(known & ~table.in_currency(money_range.currency, rows), 0.0, values)
 
     return ~has | ~same | inside, fit
 
 
 def _row_vector(segment: Segment, row: int) -> QueryVector:
-    return QueryVector.from_row(segment.matrix, row)
+    return segment.row_vector(row)
 
 
 class _Search(ABC):
@@ -229,30 +264,63 @@ class _Search(ABC):
         self.index = index
         self.query = query
         self.policy = policy
+        self._dense: NDArray[np.float64] | None = None
 
-    def pools(self) -> list[_Pool]:
+    def pools(self, wanted: int | None = None) -> list[_Pool]:
+        """Candidate rows and their score bounds, per segment.
+
+        With `wanted` (the ranking needs only the best `wanted`), the deferred components are
+        computed only for rows that could reach the `wanted`-th best lower bound of their
+        segment; the others keep them unknown (in [0, 1]), which leaves their upper bounds
+        valid, only looser, and they are never assessed unless fewer than `wanted` rows of
+        the segment turn out eligible.
+        """
         partition = self.index.partition(self.kind)
         pools = []
         for segment, alive in zip(partition.segments, partition.alive, strict=True):
             if segment.size == 0:
                 continue
-            text = segment.postings.accumulate(self.query)
-            columns = self.columns(segment, text)
-            rows = np.flatnonzero(alive & columns.mask)
-            if rows.size:
-                exact = columns.exact(rows)
-                exact["text"] = text[rows]
-                lower, upper = _bounds(self.weights, exact, rows.size)
-                pools.append(_Pool(segment, rows, lower, upper))
+            columns = self.columns(segment, alive)
+            size = columns.rows.size
+            if size == 0:
+                continue
+            exact = columns.exact()
+            exact["text"] = columns.text
+            if not columns.deferred:
+                lower, upper = _bounds(self.weights, exact, size)
+            elif wanted is None or size <= wanted:
+                for name, compute in columns.deferred.items():
+                    exact[name] = compute(np.arange(size))
+                lower, upper = _bounds(self.weights, exact, size)
+            else:
+                lower, upper = _bounds(self.weights, exact, size)
+                floor = np.partition(lower, size - wanted)[size - wanted]
+                chosen = np.flatnonzero(upper + EPSILON >= floor)
+                for name, compute in columns.deferred.items():
+                    exact[name] = np.zeros(size)
+                    exact[name][chosen] = compute(chosen)
+                known = {name: values[chosen] for name, values in exact.items()}
+                lower[chosen], upper[chosen] = _bounds(self.weights, known, chosen.size)
+            pools.append(_Pool(segment, columns.rows, lower, upper))
         return pools
+
+    def text_at(self, segment: Segment, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The subject's text similarity with the given rows only (for a few rows, cheaper
+        than the term-major pass over every posting of the query's terms)."""
+        if self.query.size == 0:
+            return np.zeros(rows.size)
+        if self._dense is None:
+            self._dense = self.query.dense(segment.matrix.shape[1])
+        return segment.scores_at(self._dense, rows)
 
     @property
     def weights(self) -> ComponentWeights:
         return self.policy.weights.for_kind(self.candidate_kind)
 
     @abstractmethod
-    def columns(self, segment: Segment, text: NDArray[np.float64]) -> _Columns:
-        """The hard-filter mask over the segment's rows and the exactly known components."""
+    def columns(self, segment: Segment, alive: NDArray[np.bool_]) -> _Columns:
+        """The rows passing every hard filter (`alive` are the untombstoned rows), their text
+        similarity, and their exactly known components."""
 
     def assess_row(self, segment: Segment, row: int) -> PairScore:
         record = segment.records[row]
@@ -292,49 +360,64 @@ class _NeedSearch(_Search):
         self.forms = forms_mask(need.contract_forms)
         self.category = CATEGORY_INDEX.get(need.category, CATEGORY_INDEX["other"])
 
-    def pools(self) -> list[_Pool]:
+    def pools(self, wanted: int | None = None) -> list[_Pool]:
         if not self.need.is_open and self.kind != "need":
             return []  # a closed need matches no candidate (`need_open`)
-        return super().pools()
+        return super().pools(wanted)
 
     def _fuzzy(self, table: RowTable, rows: NDArray[np.int64]) -> NDArray[np.float64]:
         if self.weights.fuzzy <= 0:
             return np.zeros(rows.size)  # not scored: skip the string comparisons
         cutoff = self.policy.fuzzy_cutoff
-        return table.fuzzy.scores(self.keywords, table.size, cutoff)[rows]
+        return table.fuzzy.scores_at(self.keywords, rows, cutoff)
 
-    def _family(self, table: RowTable) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    def _deferred_fuzzy(
+        self, table: RowTable, rows: NDArray[np.int64]
+    ) -> dict[str, Callable[[NDArray[np.int64]], NDArray[np.float64]]]:
+        if self.weights.fuzzy <= 0:
+            return {}  # not scored: its bound is exact at 0 (see `_bounds`)
+        return {"fuzzy": lambda positions: self._fuzzy(table, rows[positions])}
+
+    def _family(self, table: RowTable) -> tuple[NDArray[np.int8], NDArray[np.bool_] | None]:
+        """CPV depth of every row against the need's family, and the `cpv_family` rule (None:
+        every row passes)."""
         depth = table.cpv_depths(self.family)
         if not self.family:
-            return depth, np.ones(table.size, dtype=bool)
+            return depth, None
         return depth, ~table.cpv_declared | (depth >= 2)
 
 
 class _SupplierSearch(_NeedSearch):
     kind = candidate_kind = "supplier"
 
-    def columns(self, segment: Segment, text: NDArray[np.float64]) -> _Columns:
+    def columns(self, segment: Segment, alive: NDArray[np.bool_]) -> _Columns:
+        # The filters that need no text first, over cached per-row booleans; the budget, the
+        # text (a product over the remaining rows' vectors only) and the topic on what is left.
         table = segment.table
-        tolerance = self.policy.rules.budget_tolerance
-        budget_ok, fit = _budget_for_ranges(self.need.budget, table, tolerance)
         depth, family_ok = self._family(table)
-        references = table.references[:, self.category]
-        mask = (
-            table.active
-            & table.forms_compatible(self.forms)
-            & table.covering(self.need.nuts_code)
-            & budget_ok
-            & family_ok
-            & ((text > 0) | (depth >= 2) | (references > 0))
-        )
+        mask = alive & table.active
+        mask &= table.forms_compatible(self.forms)
+        mask &= table.covering(self.need.nuts_code)
+        if family_ok is not None:
+            mask &= family_ok
+        rows = np.flatnonzero(mask)
+        tolerance = self.policy.rules.budget_tolerance
+        budget_ok, fit = _budget_for_ranges(self.need.budget, table, tolerance, rows)
+        rows = rows[budget_ok]
+        text = self.text_at(segment, rows)
+        references = table.references[rows, self.category]
+        depths = depth[rows]
+        topic = (text > 0) | (depths >= 2) | (references > 0)
+        rows, text, references, depths = rows[topic], text[topic], references[topic], depths[topic]
         return _Columns(
-            mask,
-            lambda rows: {
-                "cpv": cpv_scores(depth[rows]),
+            rows,
+            text,
+            lambda: {
+                "cpv": cpv_scores(depths),
                 "budget": fit(rows),
-                "fuzzy": self._fuzzy(table, rows),
-                "references": references_score(references[rows]),
+                "references": references_score(references),
             },
+            self._deferred_fuzzy(table, rows),
         )
 
     def assess(self, record: IndexRecord, text: float) -> PairScore:
@@ -345,23 +428,23 @@ class _SupplierSearch(_NeedSearch):
 class _LenderSearch(_NeedSearch):
     kind = candidate_kind = "lender"
 
-    def columns(self, segment: Segment, text: NDArray[np.float64]) -> _Columns:
+    def columns(self, segment: Segment, alive: NDArray[np.bool_]) -> _Columns:
         table = segment.table
-        tolerance = self.policy.rules.budget_tolerance
-        budget_ok, fit = _budget_for_ranges(self.need.budget, table, tolerance)
         depth, _family_ok = self._family(table)  # not a constraint for lenders (see constraints)
         thresholds_ok, headroom = self._bankability(table)
-        mask = (
-            table.active
-            & table.forms_compatible(self.forms)
-            & table.covering(self.need.nuts_code)
-            & budget_ok
-            & thresholds_ok
-        )
+        mask = alive & table.active
+        mask &= table.forms_compatible(self.forms)
+        mask &= table.covering(self.need.nuts_code)
+        mask &= thresholds_ok
+        rows = np.flatnonzero(mask)
+        tolerance = self.policy.rules.budget_tolerance
+        budget_ok, fit = _budget_for_ranges(self.need.budget, table, tolerance, rows)
+        rows = rows[budget_ok]
         references = table.references[:, self.category]
         return _Columns(
-            mask,
-            lambda rows: {
+            rows,
+            self.text_at(segment, rows),
+            lambda: {
                 "cpv": cpv_scores(depth[rows]),
                 "budget": fit(rows),
                 "references": references_score(references[rows]),
@@ -397,29 +480,35 @@ class _LenderSearch(_NeedSearch):
 class _FundingCallSearch(_NeedSearch):
     kind = candidate_kind = "funding_call"
 
-    def columns(self, segment: Segment, text: NDArray[np.float64]) -> _Columns:
+    def columns(self, segment: Segment, alive: NDArray[np.bool_]) -> _Columns:
         table = segment.table
         first, last = call_window(self.need, self.today)
         funds = (table.call_categories & (1 << self.category)) != 0
         depth, family_ok = self._family(table)
         kinds_ok = (table.call_kinds == 0) | ((table.call_kinds & KIND_BITS["municipality"]) != 0)
         mask = (
-            (table.closes >= first.toordinal())
+            alive
+            & (table.closes >= first.toordinal())
             & (table.opens <= last.toordinal())
             & table.covering(self.need.nuts_code)
             & kinds_ok
             & ((table.call_categories == 0) | funds)
-            & family_ok
-            & ((text > 0) | (depth >= 2) | funds)
         )
+        if family_ok is not None:
+            mask &= family_ok | funds  # a call funding the need's category passes cpv_family
+        rows = np.flatnonzero(mask)
+        text = self.text_at(segment, rows)
+        topic = (text > 0) | (depth[rows] >= 2) | funds[rows]
+        rows, text = rows[topic], text[topic]
         return _Columns(
-            mask,
-            lambda rows: {
+            rows,
+            text,
+            lambda: {
                 "cpv": cpv_scores(depth[rows]),
                 "budget": self._grant_fit(table, rows),
-                "fuzzy": self._fuzzy(table, rows),
                 "category": np.where(table.call_categories[rows] == 0, NEUTRAL, funds[rows]),
             },
+            self._deferred_fuzzy(table, rows),
         )
 
     def _grant_fit(self, table: RowTable, rows: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -460,14 +549,16 @@ class _MunicipalitySearch(_NeedSearch):
         ]
         self.inactive = np.concatenate(inactive) if inactive else np.zeros(0, dtype=np.int64)
 
-    def columns(self, segment: Segment, text: NDArray[np.float64]) -> _Columns:
+    def columns(self, segment: Segment, alive: NDArray[np.bool_]) -> _Columns:
         table = segment.table
+        text = segment.postings.accumulate(self.query)
         depth = table.cpv_depths(self.need.cpv_codes, own=True)
         same = (table.category == self.category) & (self.category != CATEGORY_INDEX["other"])
         # A hair below the threshold: the assessment's cosine may differ in the last bit.
         related = same | (depth >= 2) | (text >= self.policy.rules.related_min_text - EPSILON)
         mask = (
-            table.active
+            alive
+            & table.active
             & (table.organisation_id != self.need.organisation_id)
             & ~np.isin(table.organisation_id, self.inactive)
             & related
@@ -486,7 +577,7 @@ class _MunicipalitySearch(_NeedSearch):
                 "region": region,
             }
 
-        return _Columns(mask, exact)
+        return _Columns.masked(mask, text, exact)
 
     def assess(self, record: IndexRecord, text: float) -> PairScore:
         assert isinstance(record, Need)
@@ -543,37 +634,35 @@ class _OrganisationSearch(_Search):
         # A pair's weights are the organisation's kind's: the same score from either side.
         return self.policy.weights.for_kind(self.organisation.kind)
 
-    def pools(self) -> list[_Pool]:
+    def pools(self, wanted: int | None = None) -> list[_Pool]:
         if not self.organisation.active:
             return []  # an inactive organisation matches nothing (`active`)
-        return super().pools()
+        return super().pools(wanted)
 
-    def columns(self, segment: Segment, text: NDArray[np.float64]) -> _Columns:
+    def columns(self, segment: Segment, alive: NDArray[np.bool_]) -> _Columns:
         table = segment.table
-        tolerance = self.policy.rules.budget_tolerance
-        budget_ok, fit = _budget_for_amounts(self.organisation.money_range, table, tolerance)
+        depth = table.cpv_depths(self.codes)
+        mask = alive & table.active
+        mask &= table.forms_compatible(self.forms)
+        mask &= table.regions_within(self.organisation.nuts_codes)
         if self.codes:
-            depth = table.cpv_depths(self.codes)
-            family_ok = ~table.cpv_declared | (depth >= 2)
-        else:
-            depth = np.zeros(table.size, dtype=np.int64)
-            family_ok = np.ones(table.size, dtype=bool)
-        references = self.references[np.maximum(table.category, 0)]
-        mask = (
-            table.active
-            & table.forms_compatible(self.forms)
-            & table.regions_within(self.organisation.nuts_codes)
-            & budget_ok
-            & family_ok
-        )
+            mask &= ~table.cpv_declared | (depth >= 2)
+        rows = np.flatnonzero(mask)
+        tolerance = self.policy.rules.budget_tolerance
+        budget_ok, fit = _budget_for_amounts(self.organisation.money_range, table, tolerance, rows)
+        rows = rows[budget_ok]
+        text = self.text_at(segment, rows)
+        references = self.references[np.maximum(table.category[rows], 0)]
         if self.organisation.kind == "supplier":
-            mask &= (text > 0) | (depth >= 2) | (references > 0)
+            topic = (text > 0) | (depth[rows] >= 2) | (references > 0)
+            rows, text, references = rows[topic], text[topic], references[topic]
         return _Columns(
-            mask,
-            lambda rows: {
+            rows,
+            text,
+            lambda: {
                 "cpv": cpv_scores(depth[rows]),
                 "budget": fit(rows),
-                "references": references_score(references[rows]),
+                "references": references_score(references),
             },
         )
 
@@ -612,21 +701,25 @@ def _candidates(pools: Sequence[_Pool]) -> tuple[NDArray, NDArray, NDArray]:
     return pool_of, rows, upper
 
 
-def _descending(upper: NDArray[np.float64], first: int) -> list[NDArray[np.int64]]:
-    """Positions by decreasing upper bound: a partial sort of the best `first`, then the rest."""
+def _descending(upper: NDArray[np.float64], first: int) -> Iterator[NDArray[np.int64]]:
+    """Positions by decreasing upper bound: a partial sort of the best `first`, then (only if
+    the caller gets that far) the rest."""
     n = upper.size
     if n <= first:
-        return [np.argsort(-upper, kind="stable")]
+        yield np.argsort(-upper, kind="stable")
+        return
     head = np.argpartition(-upper, first - 1)[:first]
     head = head[np.argsort(-upper[head], kind="stable")]
-    rest = np.setdiff1d(np.arange(n), head, assume_unique=True)
-    rest = rest[np.argsort(-upper[rest], kind="stable")]
-    return [head, rest]
+    yield head
+    rest = np.ones(n, dtype=bool)
+    rest[head] = False
+    rest_positions = np.flatnonzero(rest)
+    yield rest_positions[np.argsort(-upper[rest_positions], kind="stable")]
 
 
 def _run(search: _Search, wanted: int, pools: Sequence[_Pool] | None = None) -> list[_Found]:
     """The best `wanted` groups by exact score (see the module docstring)."""
-    pools = search.pools() if pools is None else pools
+    pools = search.pools(wanted) if pools is None else pools
     pool_of, rows, upper = _candidates(pools)
     found: dict[int, _Found] = {}
     threshold: float | None = None  # the wanted-th best exact score so far
@@ -654,7 +747,8 @@ def _run(search: _Search, wanted: int, pools: Sequence[_Pool] | None = None) -> 
                         row,
                         pair,
                     )
-            if len(found) >= wanted:
+            # The wanted-th best changes only when a score above it comes in.
+            if len(found) >= wanted and (threshold is None or pair.score > threshold):
                 threshold = heapq.nlargest(wanted, (f.score for f in found.values()))[-1]
     return sorted(found.values(), key=_Found.order)[:wanted]
 
@@ -663,7 +757,8 @@ def _match(search: _Search, found: _Found, rank: int | None, subject: Key) -> Ma
     record = found.segment.records[found.row]
     members = sorted(found.members, key=lambda m: (-m[0], m[1]))
     via = tuple(("need", m[1]) for m in members) if search.candidate_kind == "municipality" else ()
-    terms = search.index.term_contributions(search.query, record.key, TOP_TERMS)
+    vector = found.segment.row_vector(found.row)
+    terms = search.index.contributions(search.query, vector, TOP_TERMS)
     return Match(
         subject=subject,
         candidate=search.result_key(record),

@@ -73,6 +73,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -119,16 +120,26 @@ class ComponentWeights:
 
     @property
     def total(self) -> float:
-        return float(sum(getattr(self, name) for name in COMPONENTS))
+        return _total(self)
 
     def active(self) -> tuple[tuple[str, float], ...]:
         """(name, weight) of the components that count, in `COMPONENTS` order."""
-        return tuple(
-            (name, float(getattr(self, name))) for name in COMPONENTS if getattr(self, name) > 0
-        )
+        return _active(self)
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.active())
+
+
+@lru_cache(maxsize=256)
+def _total(weights: ComponentWeights) -> float:
+    return float(sum(getattr(weights, name) for name in COMPONENTS))
+
+
+@lru_cache(maxsize=256)
+def _active(weights: ComponentWeights) -> tuple[tuple[str, float], ...]:
+    return tuple(
+        (name, float(getattr(weights, name))) for name in COMPONENTS if getattr(weights, name) > 0
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +225,13 @@ class CpvMatch:
 
 def best_cpv_match(need_codes: Sequence[str], candidate_codes: Sequence[str]) -> CpvMatch:
     """The deepest (then first-listed) pair between the two lists."""
+    if isinstance(need_codes, tuple) and isinstance(candidate_codes, tuple):
+        return _best_cpv_match(need_codes, candidate_codes)
+    return _best_cpv_match(tuple(need_codes), tuple(candidate_codes))
+
+
+@lru_cache(maxsize=65_536)
+def _best_cpv_match(need_codes: tuple[str, ...], candidate_codes: tuple[str, ...]) -> CpvMatch:
     best = CpvMatch(depth=0)
     for need_code in need_codes:
         for candidate_code in candidate_codes:
@@ -425,18 +443,28 @@ class FuzzyMatch:
 
 def fuzzy_choices(phrases: Sequence[str]) -> list[str]:
     """What keywords are compared with: the phrases' words and adjacent words joined."""
+    return list(_fuzzy_choices(tuple(phrases)))
+
+
+@lru_cache(maxsize=65_536)
+def _fuzzy_choices(phrases: tuple[str, ...]) -> tuple[str, ...]:
     words: dict[str, None] = {}
     for phrase in phrases:
         tokens = phrase.split()
         words.update(dict.fromkeys(token.strip(".,;:()[]\"'") for token in tokens))
         words.update(dict.fromkeys(a + b for a, b in pairwise(tokens)))
     words.pop("", None)
-    return list(words)
+    return tuple(words)
 
 
 def keyword_queries(keywords: Sequence[str]) -> list[str]:
     """The keywords, then adjacent keywords joined (compound spellings)."""
     return [*keywords, *(a + b for a, b in pairwise(keywords))]
+
+
+@lru_cache(maxsize=16_384)
+def _keyword_queries(keywords: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(keyword_queries(keywords))
 
 
 def fuzzy_keyword_match(
@@ -445,10 +473,10 @@ def fuzzy_keyword_match(
     """Share of `keywords` found in `phrases` (folded strings) by `fuzz.ratio` >= `cutoff`."""
     if not keywords or not phrases:
         return FuzzyMatch(score=0.0, keywords=len(keywords))
-    choices = fuzzy_choices(phrases)
+    choices = _fuzzy_choices(tuple(phrases))
     if not choices:
         return FuzzyMatch(score=0.0, keywords=len(keywords))
-    queries = keyword_queries(keywords)
+    queries = _keyword_queries(tuple(keywords))
     similarity = process.cdist(queries, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
     best = similarity.argmax(axis=1)
     found: dict[int, tuple[str, str, float]] = {}
@@ -497,6 +525,7 @@ class FuzzyVocabulary:
 
     def __init__(self, choices_per_row: Sequence[Sequence[str]]) -> None:
         postings: dict[str, list[int]] = {}
+        self.size = len(choices_per_row)
         for row, choices in enumerate(choices_per_row):
             for choice in choices:
                 postings.setdefault(choice, []).append(row)
@@ -523,11 +552,16 @@ class FuzzyVocabulary:
             )[0]
             matched = np.flatnonzero(similarity >= cutoff) + start
             if matched.size:
-                rows = np.unique(
-                    np.concatenate(
-                        [self.rows[self.indptr[i] : self.indptr[i + 1]] for i in matched]
-                    )
+                every = np.concatenate(
+                    [self.rows[self.indptr[i] : self.indptr[i + 1]] for i in matched]
                 )
+                if every.size * 64 > self.size:
+                    # Many rows: a scatter into a mask beats sorting them (same result).
+                    hit = np.zeros(self.size, dtype=bool)
+                    hit[every] = True
+                    rows = np.flatnonzero(hit)
+                else:
+                    rows = np.unique(every)
         if len(self._cache) >= self.CACHE_SIZE:
             self._cache.clear()
         self._cache[key] = rows
@@ -545,3 +579,27 @@ class FuzzyVocabulary:
             found[position, rows] = True
             found[position + 1, rows] = True
         return found.sum(axis=0) / len(keywords)
+
+    def scores_at(
+        self, keywords: Sequence[str], rows: NDArray[np.int64], cutoff: float
+    ) -> NDArray[np.float64]:
+        """`scores(keywords, size, cutoff)[rows]`, touching only `rows` (sorted or not)."""
+        if not keywords:
+            return np.zeros(rows.size)
+        found = np.zeros((len(keywords), rows.size), dtype=bool)
+        for position, keyword in enumerate(keywords):
+            found[position] |= _members(rows, self.rows_matching(keyword, cutoff))
+        for position, (first, second) in enumerate(pairwise(keywords)):
+            hit = _members(rows, self.rows_matching(first + second, cutoff))
+            found[position] |= hit
+            found[position + 1] |= hit
+        return found.sum(axis=0) / len(keywords)
+
+
+def _members(rows: NDArray[np.int64], sorted_rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which of `rows` are in the sorted unique array `sorted_rows`."""
+    if sorted_rows.size == 0:
+        return np.zeros(rows.size, dtype=bool)
+    positions = np.searchsorted(sorted_rows, rows)
+    positions[positions == sorted_rows.size] = 0
+    return sorted_rows[positions] == rows

@@ -103,14 +103,32 @@ class QueryVector:
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
         terms = matrix.indices[start:end].astype(np.int64)
         weights = matrix.data[start:end].astype(np.float64)
+        if matrix.has_sorted_indices:
+            return cls(terms, weights)
         order = np.argsort(terms, kind="stable")
         return cls(terms[order], weights[order])
 
+    def shared(self, other: QueryVector) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Positions in self and in other of the terms both hold, by increasing term
+        (`np.intersect1d(..., return_indices=True)` of two sorted unique term arrays)."""
+        if self.terms.size == 0 or other.terms.size == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        positions = np.searchsorted(other.terms, self.terms)
+        positions[positions == other.terms.size] = 0
+        hit = other.terms[positions] == self.terms
+        return np.flatnonzero(hit), positions[hit]
+
     def dot(self, other: QueryVector) -> float:
-        _, mine, theirs = np.intersect1d(
-            self.terms, other.terms, assume_unique=True, return_indices=True
-        )
+        mine, theirs = self.shared(other)
         return float(np.dot(self.weights[mine], other.weights[theirs]))
+
+    def dense(self, size: int) -> NDArray[np.float64]:
+        """The vector as a dense array of `size` (the vocabulary size) entries."""
+        values = np.zeros(size)
+        inside = self.terms < size
+        values[self.terms[inside]] = self.weights[inside]
+        return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +237,17 @@ class Segment:
     @property
     def size(self) -> int:
         return len(self.records)
+
+    def scores_at(self, dense_query: NDArray[np.float64], rows: NDArray[np.int64]) -> NDArray:
+        """Cosine of a query (`QueryVector.dense`) with the given rows only: a product of the
+        rows' CSR slices with the dense query, each row's terms summed in increasing term
+        order as `PostingLists.accumulate` does (the same values)."""
+        if rows.size == 0:
+            return np.zeros(0)
+        return np.asarray(self.matrix[rows] @ dense_query, dtype=np.float64)
+
+    def row_vector(self, row: int) -> QueryVector:
+        return QueryVector.from_row(self.matrix, row)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -659,11 +688,18 @@ class TextIndex:
     ) -> tuple[TermContribution, ...]:
         """The terms that contributed most to the cosine of `query` with `key`'s row."""
         vector = self.row_vector(key)
-        if vector is None or self._fitted is None:
+        if vector is None:
             return ()
-        shared, mine, theirs = np.intersect1d(
-            query.terms, vector.terms, assume_unique=True, return_indices=True
-        )
+        return self.contributions(query, vector, limit)
+
+    def contributions(
+        self, query: QueryVector, vector: QueryVector, limit: int = 5
+    ) -> tuple[TermContribution, ...]:
+        """The terms that contributed most to the cosine of `query` with `vector`."""
+        if self._fitted is None:
+            return ()
+        mine, theirs = query.shared(vector)
+        shared = query.terms[mine]
         products = query.weights[mine] * vector.weights[theirs]
         order = np.lexsort((shared, -products))[:limit]
         return tuple(

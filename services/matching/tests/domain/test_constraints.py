@@ -14,6 +14,7 @@ from services.matching.domain.constraints import (
     check_active,
     check_budget,
     check_call_category,
+    check_call_cpv_family,
     check_call_kind,
     check_call_open,
     check_contract_forms,
@@ -151,6 +152,36 @@ class TestCpvFamily:
         assert check_cpv_family(("34928500",), (), CpvMatch(0)).status == NOT_APPLICABLE
         family = need_cpv_codes(need(cpv=[], category="other"))
         assert check_cpv_family(family, ("90610000",), CpvMatch(0)).status == NOT_APPLICABLE
+
+
+class TestCallCpvFamily:
+    """A call funding the need's category passes `cpv_family` whatever its CPV divisions."""
+
+    ADVISORY = ("71241000", "79314000")  # consultancy codes: divisions 71 and 79
+
+    def check(self, categories: tuple[str, ...], cpv: tuple[str, ...] = ADVISORY) -> tuple:
+        subject = need(cpv=["34928500"], category="public_lighting")
+        family = need_cpv_codes(subject)
+        funding = call(categories=categories, cpv=cpv)
+        return check_call_cpv_family(funding, subject, family, best_cpv_match(family, cpv))
+
+    def test_the_needs_category_passes_despite_another_division(self) -> None:
+        check = self.check(("public_lighting", "smart_grid"))
+        assert check.status == PASSED
+        assert "funds public lighting" in check.detail
+        assert "71241000" in check.detail
+
+    def test_without_the_needs_category_another_division_still_fails(self) -> None:
+        assert self.check(("smart_grid",)).status == FAILED
+        assert self.check(()).status == FAILED
+
+    def test_a_shared_division_passes_as_for_any_candidate(self) -> None:
+        check = self.check(("smart_grid",), ("34996100",))
+        assert check.status == PASSED
+        assert "division 34" in check.detail
+
+    def test_a_call_without_codes_is_not_applicable(self) -> None:
+        assert self.check(("public_lighting",), ()).status == NOT_APPLICABLE
 
 
 def test_topic_needs_something_in_common() -> None:

@@ -186,6 +186,20 @@ class TestFundingCalls:
         )
         assert ids(rank_for_need(index, subject, "funding_call", today=TODAY)) == [300]
 
+    def test_a_call_funding_the_category_is_ranked_whatever_its_cpv_division(self) -> None:
+        subject = need(cpv=["34928500"])
+        advisory = call(300, title="Technical assistance facility", cpv=("71241000",))
+        elsewhere = call(
+            301, title="Technical assistance", categories=("smart_grid",), cpv=("71241000",)
+        )
+        index = TextIndex.build([advisory, elsewhere, subject])
+        matches = rank_for_need(index, subject, "funding_call", today=TODAY)
+        assert ids(matches) == [300]
+        family = next(c for c in matches[0].pair.constraints if c.name == "cpv_family")
+        assert family.status == "passed"
+        assert "funds public lighting" in family.detail
+        assert why_not(index, subject, "funding_call", 301, today=TODAY).excluded_by
+
     def test_the_grant_asked_is_the_budget_times_the_rate(self) -> None:
         subject = need(budget=1_000_000)
         fits = call(300, grant=(400_000, 600_000), rate=0.5)
