@@ -20,6 +20,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -68,24 +69,30 @@ def claim(session: Session, *, now: datetime, limit: int, policy: DeliveryPolicy
     timestamp = int(now.timestamp())
     subscriptions = repository.get_subscriptions(session, {d.subscription_id for d in rows})
     events = repository.get_events(session, {d.event_id for d in rows})
+    leased: list[int] = []
+    orphaned: list[int] = []
     for delivery in rows:
         subscription = subscriptions.get(delivery.subscription_id)
         event = events.get(delivery.event_id)
         if subscription is None or event is None:
             continue
         if subscription.url is None or subscription.status != "active":
-            delivery.status, delivery.next_attempt_at = "dead", None
-            delivery.last_error = "the subscription has no URL or is disabled"
-            session.add(delivery)
+            orphaned.append(delivery.id)  # type: ignore[arg-type]
             continue
-        delivery.next_attempt_at = lease
-        session.add(delivery)
+        leased.append(delivery.id)  # type: ignore[arg-type]
         body = json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)
         signed = webhook_headers(
             active_secrets(subscription, now), event.webhook_id, timestamp, body
         )
         attempts.append(Attempt(delivery.id, subscription.url, body.encode(), signed))  # type: ignore[arg-type]
-    session.flush()
+    repository.set_deliveries(session, leased, next_attempt_at=lease)
+    repository.set_deliveries(
+        session,
+        orphaned,
+        status="dead",
+        next_attempt_at=None,
+        last_error="the subscription has no URL or is disabled",
+    )
     return attempts
 
 
@@ -106,46 +113,70 @@ def record(
     now: datetime,
     policy: DeliveryPolicy,
 ) -> None:
-    delivery = repository.get_delivery(session, attempt.delivery_id, for_update=True)
-    if delivery is None or delivery.status != "pending":
+    record_many(session, [(attempt, outcome)], now=now, policy=policy)
+
+
+def record_many(
+    session: Session,
+    results: Sequence[tuple[Attempt, Outcome]],
+    *,
+    now: datetime,
+    policy: DeliveryPolicy,
+) -> None:
+    """Record a batch of outcomes in one go: the deliveries and their subscriptions are read
+    (locked on PostgreSQL) once, the outcomes applied in order, and the delivery rows written
+    back with one executemany UPDATE by primary key."""
+    if not results:
         return
-    subscription = repository.get_subscription(session, delivery.subscription_id, for_update=True)
-    if subscription is None:
-        return
-    delivery.attempts += 1
-    delivery.last_attempt_at = now
-    delivery.last_status_code = outcome.status_code
-    if outcome.delivered:
-        delivery.status, delivery.delivered_at = "delivered", now
-        delivery.next_attempt_at, delivery.last_error = None, None
-        if subscription.failing_since is not None:
-            subscription.failing_since = None
-            session.add(subscription)
-        session.add(delivery)
-        session.flush()
-        return
-    delivery.last_error = outcome.error
-    wait = policy.next_wait(delivery.attempts)
-    if wait is None:
-        delivery.status, delivery.next_attempt_at = "dead", None
-    else:
-        delivery.next_attempt_at = now + timedelta(seconds=wait)
-    session.add(delivery)
-    if subscription.failing_since is None:
-        subscription.failing_since = now
-    elif (now - as_utc(subscription.failing_since)).total_seconds() >= (
-        policy.disable_after_seconds
-    ) and subscription.status == "active":
-        since = as_utc(subscription.failing_since).isoformat(timespec="seconds")
-        subscription.status = "disabled"
-        subscription.disabled_reason = (
-            f"the endpoint has failed every delivery since {since}; last: {outcome.error}"
-        )[:500]
-        subscription.version += 1
-        repository.kill_pending_deliveries(
-            session,
-            subscription.id,
-            f"subscription disabled: {subscription.disabled_reason}",  # type: ignore[arg-type]
-        )
-    session.add(subscription)
+    rows = repository.get_deliveries(session, [a.delivery_id for a, _ in results], for_update=True)
+    subscriptions = repository.get_subscriptions(
+        session, {d.subscription_id for d in rows.values()}, for_update=True
+    )
+    updates: list[dict[str, Any]] = []
+    disabled: dict[int, str] = {}
+    for attempt, outcome in results:
+        delivery = rows.get(attempt.delivery_id)
+        if delivery is None or delivery.status != "pending":
+            continue
+        subscription = subscriptions.get(delivery.subscription_id)
+        if subscription is None or subscription.id in disabled:
+            continue  # disabled earlier in this batch: its pending deliveries die below
+        attempts = delivery.attempts + 1
+        values: dict[str, Any] = {
+            "id": delivery.id,
+            "attempts": attempts,
+            "last_attempt_at": now,
+            "last_status_code": outcome.status_code,
+        }
+        updates.append(values)
+        if outcome.delivered:
+            values.update(
+                status="delivered", delivered_at=now, next_attempt_at=None, last_error=None
+            )
+            if subscription.failing_since is not None:
+                subscription.failing_since = None
+                session.add(subscription)
+            continue
+        values["last_error"] = outcome.error
+        wait = policy.next_wait(attempts)
+        if wait is None:
+            values.update(status="dead", next_attempt_at=None)
+        else:
+            values["next_attempt_at"] = now + timedelta(seconds=wait)
+        if subscription.failing_since is None:
+            subscription.failing_since = now
+        elif (now - as_utc(subscription.failing_since)).total_seconds() >= (
+            policy.disable_after_seconds
+        ) and subscription.status == "active":
+            since = as_utc(subscription.failing_since).isoformat(timespec="seconds")
+            subscription.status = "disabled"
+            subscription.disabled_reason = (
+                f"the endpoint has failed every delivery since {since}; last: {outcome.error}"
+            )[:500]
+            subscription.version += 1
+            disabled[subscription.id] = f"subscription disabled: {subscription.disabled_reason}"  # type: ignore[index]
+        session.add(subscription)
+    repository.update_deliveries(session, updates)
+    for subscription_id, reason in disabled.items():
+        repository.kill_pending_deliveries(session, subscription_id, reason)
     session.flush()

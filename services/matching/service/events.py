@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -39,14 +40,7 @@ from services.matching.domain.events import (
     unit_name,
 )
 from services.matching.store import repository
-from services.matching.store.tables import (
-    MatchEvent as EventRow,
-)
-from services.matching.store.tables import (
-    Subscription,
-    SubscriptionMatch,
-    WebhookDelivery,
-)
+from services.matching.store.tables import Subscription, SubscriptionMatch
 from shared.clock import today
 from shared.webhooks import new_message_id
 
@@ -95,13 +89,18 @@ class EventRecorder:
             return
         context = WatchContext(index)
         cache: dict[Unit, dict[PairKey, PairState]] = {}
+        pairs: dict[tuple[int, PairKey], dict[str, Any]] = {}
         for row in rows:
             watch = Watch.from_filter(row.filter, row.min_score)
-            repository.clear_pairs(session, row.id)  # type: ignore[arg-type]
             for unit in sorted(watch.units(context)):
                 for state in self._rank(index, unit, cache).values():
                     if watch.sees(state):
-                        session.add(_pair_row(row.id, unit, state))  # type: ignore[arg-type]
+                        # one row per pair: a later unit's state replaces an earlier one's
+                        pairs[(row.id, state.key)] = _pair_values(row.id, unit, state)  # type: ignore[index, arg-type]
+        ids = [row.id for row in rows]
+        repository.clear_pairs_of(session, ids)  # type: ignore[arg-type]
+        repository.insert_pairs(session, list(pairs.values()))
+        for row in rows:
             row.synced = True
             session.add(row)
         session.flush()
@@ -148,6 +147,8 @@ class EventRecorder:
             previous[(pair.subscription_id, pair.unit)][key] = pair
         cache: dict[Unit, dict[PairKey, PairState]] = {}
         recorded: list[tuple[Subscription, MatchEvent]] = []
+        # the state each reported pair ends the page in: None (gone) or the row to store
+        remembered: dict[tuple[int, PairKey], dict[str, Any] | None] = {}
         for unit in sorted(work):
             name = unit_name(unit)
             ranked = self._rank(after, unit, cache)
@@ -162,8 +163,13 @@ class EventRecorder:
                 stored_rows = previous.get((subscription_id, name), {})
                 before_states = {key: _pair_state(pair) for key, pair in stored_rows.items()}
                 for event in diff_pairs(before_states, current, self._thresholds):
-                    self._remember(session, row, unit, event, stored_rows)
+                    self._remember(remembered, subscription_id, unit, event)
                     recorded.append((row, event))
+        repository.replace_pairs(
+            session,
+            list(remembered),
+            [values for values in remembered.values() if values is not None],
+        )
         self._store_events(session, recorded, at)
         self.stats.events += len(recorded)
         return len(recorded)
@@ -178,63 +184,56 @@ class EventRecorder:
             self.stats.units_ranked += 1
         return cache[unit]
 
+    @staticmethod
     def _remember(
-        self,
-        session: Session,
-        row: Subscription,
+        remembered: dict[tuple[int, PairKey], dict[str, Any] | None],
+        subscription_id: int,
         unit: Unit,
         event: MatchEvent,
-        stored: dict[PairKey, SubscriptionMatch],
     ) -> None:
-        """The reported state becomes the one the next diff starts from."""
-        key = event.state.key
-        existing = stored.get(key) or repository.get_pair(session, row.id, key)  # type: ignore[arg-type]
+        """The reported state becomes the one the next diff starts from (stored in bulk)."""
+        key = (subscription_id, event.state.key)
         if event.current is None:
-            if existing is not None:
-                session.delete(existing)
-            return
-        if existing is None:
-            session.add(_pair_row(row.id, unit, event.current))  # type: ignore[arg-type]
-            return
-        existing.unit = unit_name(unit)
-        existing.score, existing.rank = event.current.score, event.current.rank
-        existing.summary = dict(event.current.summary)
-        session.add(existing)
+            remembered[key] = None
+        else:
+            remembered[key] = _pair_values(subscription_id, unit, event.current)
 
     def _store_events(
         self, session: Session, recorded: Iterable[tuple[Subscription, MatchEvent]], at: datetime
     ) -> None:
-        rows: list[tuple[Subscription, EventRow]] = []
+        """Events and their deliveries as two bulk inserts (ids taken with RETURNING)."""
+        subscriptions: list[Subscription] = []
+        rows: list[dict[str, Any]] = []
         for subscription, event in recorded:
             state = event.state
             body = event.body(subscription_id=subscription.id, at=at, links=self._links(state))  # type: ignore[arg-type]
+            subscriptions.append(subscription)
             rows.append(
-                (
-                    subscription,
-                    EventRow(
-                        subscription_id=subscription.id,  # type: ignore[arg-type]
-                        webhook_id=new_message_id(),
-                        type=event.type,
-                        body=body,
-                        created_at=at,
-                    ),
-                )
+                {
+                    "subscription_id": subscription.id,
+                    "webhook_id": new_message_id(),
+                    "type": event.type,
+                    "body": body,
+                    "created_at": at,
+                }
             )
-        session.add_all([event for _, event in rows])
-        session.flush()
+        if not rows:
+            return
+        event_ids = repository.insert_events(session, rows)
         deliveries = [
-            WebhookDelivery(
-                subscription_id=subscription.id,  # type: ignore[arg-type]
-                event_id=event.id,  # type: ignore[arg-type]
-                status="pending",
-                next_attempt_at=at,
-                created_at=at,
-            )
-            for subscription, event in rows
+            {
+                "subscription_id": subscription.id,
+                "event_id": event_id,
+                "status": "pending",
+                "attempts": 0,
+                "replays": 0,
+                "next_attempt_at": at,
+                "created_at": at,
+            }
+            for subscription, event_id in zip(subscriptions, event_ids, strict=True)
             if subscription.url is not None and subscription.status == "active"
         ]
-        session.add_all(deliveries)
-        session.flush()
+        repository.insert_deliveries(session, deliveries)
 
     def _links(self, state: PairState) -> dict[str, str]:
         path = CANDIDATE_PATHS.get(state.candidate_kind, "organisations")
@@ -247,17 +246,17 @@ class EventRecorder:
         }
 
 
-def _pair_row(subscription_id: int, unit: Unit, state: PairState) -> SubscriptionMatch:
-    return SubscriptionMatch(
-        subscription_id=subscription_id,
-        need_id=state.need_id,
-        candidate_kind=state.candidate_kind,
-        candidate_id=state.candidate_id,
-        unit=unit_name(unit),
-        score=state.score,
-        rank=state.rank,
-        summary=dict(state.summary),
-    )
+def _pair_values(subscription_id: int, unit: Unit, state: PairState) -> dict[str, Any]:
+    return {
+        "subscription_id": subscription_id,
+        "need_id": state.need_id,
+        "candidate_kind": state.candidate_kind,
+        "candidate_id": state.candidate_id,
+        "unit": unit_name(unit),
+        "score": state.score,
+        "rank": state.rank,
+        "summary": dict(state.summary),
+    }
 
 
 def _pair_state(row: SubscriptionMatch) -> PairState:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 from sqlmodel import Session
 
 from services.matching.store.tables import (
@@ -35,18 +35,25 @@ def save_page(
     at: datetime,
 ) -> None:
     """One feed page, in order: the documents it changed and the cursor after it, in one
-    transaction, so a page is applied exactly once whatever happens to the process."""
+    transaction, so a page is applied exactly once whatever happens to the process.
+
+    Written in bulk: each document touched ends as the page's last change to it left it, so
+    every touched key is deleted and the surviving documents inserted afresh."""
+    final: dict[tuple[str, int], dict[str, Any] | None] = {}
     for entity, record_id, op, data in changes:
-        existing = session.get(MirrorDocument, (entity, record_id))
-        if op == "delete" or data is None:
-            if existing is not None:
-                session.delete(existing)
-        elif existing is None:
-            session.add(MirrorDocument(entity=entity, id=record_id, data=data, updated_at=at))
-        else:
-            existing.data, existing.updated_at = data, at
-            session.add(existing)
-        session.flush()
+        final[(entity, record_id)] = None if op == "delete" or data is None else data
+    table = MirrorDocument.__table__  # type: ignore[attr-defined]
+    keys = list(final)
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start : start + IN_CHUNK]
+        session.execute(delete(table).where(tuple_(table.c.entity, table.c.id).in_(chunk)))
+    rows = [
+        {"entity": entity, "id": record_id, "data": data, "updated_at": at}
+        for (entity, record_id), data in final.items()
+        if data is not None
+    ]
+    if rows:
+        session.execute(insert(table), rows)
     state = session.get(FeedState, 1)
     if state is None:
         session.add(FeedState(id=1, cursor=cursor, changes_applied=len(changes), updated_at=at))
@@ -130,6 +137,46 @@ def clear_pairs(session: Session, subscription_id: int) -> None:
     )
 
 
+def clear_pairs_of(session: Session, subscription_ids: Sequence[int]) -> None:
+    ids = list(subscription_ids)
+    for start in range(0, len(ids), IN_CHUNK):
+        session.execute(
+            delete(SubscriptionMatch).where(
+                SubscriptionMatch.subscription_id.in_(ids[start : start + IN_CHUNK])  # type: ignore[attr-defined]
+            )
+        )
+
+
+def insert_pairs(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(SubscriptionMatch.__table__), rows)  # type: ignore[attr-defined]
+
+
+def replace_pairs(
+    session: Session,
+    keys: Sequence[tuple[int, tuple[int, str, int]]],
+    rows: list[dict[str, Any]],
+) -> None:
+    """Forget the pairs `keys` ((subscription id, (need, kind, candidate))), then store `rows`:
+    one executemany DELETE by primary key and one bulk INSERT, whatever the pairs were."""
+    table = SubscriptionMatch.__table__  # type: ignore[attr-defined]
+    if keys:
+        statement = delete(table).where(
+            table.c.subscription_id == bindparam("k_subscription"),
+            table.c.need_id == bindparam("k_need"),
+            table.c.candidate_kind == bindparam("k_kind"),
+            table.c.candidate_id == bindparam("k_candidate"),
+        )
+        session.execute(
+            statement,
+            [
+                {"k_subscription": s, "k_need": n, "k_kind": k, "k_candidate": c}
+                for s, (n, k, c) in keys
+            ],
+        )
+    insert_pairs(session, rows)
+
+
 def list_pairs(session: Session, units: Sequence[str]) -> list[SubscriptionMatch]:
     rows: list[SubscriptionMatch] = []
     for start in range(0, len(units), IN_CHUNK):
@@ -174,6 +221,19 @@ def get_pair(
 # --- events and deliveries ------------------------------------------------------------------------
 
 
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Bulk insert (executemany with RETURNING): the new ids, in the order of `rows`."""
+    if not rows:
+        return []
+    statement = insert(MatchEvent).returning(MatchEvent.id, sort_by_parameter_order=True)  # type: ignore[arg-type]
+    return [row[0] for row in session.execute(statement, rows)]
+
+
+def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(WebhookDelivery.__table__), rows)  # type: ignore[attr-defined]
+
+
 def list_events(
     session: Session, subscription_id: int, *, after_id: int, limit: int
 ) -> list[MatchEvent]:
@@ -186,10 +246,18 @@ def list_events(
     return list(session.execute(statement).scalars())
 
 
-def get_subscriptions(session: Session, ids: set[int]) -> dict[int, Subscription]:
+def get_subscriptions(
+    session: Session, ids: set[int], *, for_update: bool = False
+) -> dict[int, Subscription]:
     if not ids:
         return {}
-    statement = select(Subscription).where(Subscription.id.in_(sorted(ids)))  # type: ignore[union-attr]
+    statement = (
+        select(Subscription)
+        .where(Subscription.id.in_(sorted(ids)))  # type: ignore[union-attr]
+        .order_by(Subscription.id)  # type: ignore[arg-type]
+    )
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return {row.id: row for row in session.execute(statement).scalars()}  # type: ignore[misc]
 
 
@@ -228,6 +296,54 @@ def get_delivery(
     session: Session, delivery_id: int, *, for_update: bool = False
 ) -> WebhookDelivery | None:
     return session.get(WebhookDelivery, delivery_id, with_for_update=for_update or None)
+
+
+def get_deliveries(
+    session: Session, ids: Sequence[int], *, for_update: bool = False
+) -> dict[int, WebhookDelivery]:
+    """Deliveries by id (locked in id order on PostgreSQL when `for_update`)."""
+    found: dict[int, WebhookDelivery] = {}
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), IN_CHUNK):
+        statement = (
+            select(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ordered[start : start + IN_CHUNK]))  # type: ignore[union-attr]
+            .order_by(WebhookDelivery.id)  # type: ignore[arg-type]
+            .execution_options(populate_existing=True)
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        found.update({row.id: row for row in session.execute(statement).scalars()})  # type: ignore[misc]
+    return found
+
+
+def set_deliveries(session: Session, ids: Sequence[int], **values: Any) -> None:
+    """The same values on every delivery of `ids` (one UPDATE per chunk)."""
+    ids = list(ids)
+    for start in range(0, len(ids), IN_CHUNK):
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids[start : start + IN_CHUNK]))  # type: ignore[union-attr]
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def update_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Per-delivery values, keyed by `id`: one executemany UPDATE per set of columns."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for columns, group in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("v_id"))
+            .values({name: bindparam(f"v_{name}") for name in columns if name != "id"})
+        )
+        session.execute(
+            statement, [{f"v_{name}": value for name, value in row.items()} for row in group]
+        )
 
 
 def claim_due_deliveries(

@@ -1,16 +1,19 @@
 """The webhook delivery worker: a thread that claims due deliveries and sends them.
 
-Each round claims up to `batch` due deliveries (one short transaction), posts them on a small
-thread pool so one slow endpoint does not hold up the others, and records every outcome in its
-own transaction. Deliveries live in the database: a restart resumes every schedule where it
-was. See `services.matching.service.deliveries` for the schedule and the dead-letter rules.
+Each round claims up to `batch` due deliveries (one short transaction), posts them on a bounded
+thread pool so one slow endpoint does not hold up the others, and records the outcomes in
+batches as they come in (one short transaction per batch, every `record_seconds` at most), so
+the database's writer is held briefly and a slow endpoint does not delay the others' records.
+Deliveries live in the database: a restart resumes every schedule where it was.
+See `services.matching.service.deliveries` for the schedule and the dead-letter rules.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from sqlalchemy import Engine
 
@@ -33,12 +36,14 @@ class WebhookSender:
         batch: int,
         concurrency: int,
         poll_seconds: float,
+        record_seconds: float = 0.25,
     ) -> None:
         self._engine = engine
         self._client = client
         self._policy = policy
         self._batch = batch
         self._poll_seconds = poll_seconds
+        self._record_seconds = record_seconds
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -53,14 +58,25 @@ class WebhookSender:
             )
         if not attempts:
             return 0
-        outcomes = list(self._pool.map(self._send, attempts))
-        with transaction(self._engine) as session:
-            now = utcnow()
-            for attempt, outcome in zip(attempts, outcomes, strict=True):
-                deliveries.record(session, attempt, outcome, now=now, policy=self._policy)
-        self.sent += sum(1 for outcome in outcomes if outcome.delivered)
-        self.failed += sum(1 for outcome in outcomes if not outcome.delivered)
+        futures = {self._pool.submit(self._send, attempt): attempt for attempt in attempts}
+        waiting = set(futures)
+        done: list[tuple[Attempt, Outcome]] = []
+        last_record = time.monotonic()
+        while waiting:
+            finished, waiting = wait(
+                waiting, timeout=self._record_seconds, return_when=FIRST_COMPLETED
+            )
+            done += [(futures[future], future.result()) for future in finished]
+            if done and (not waiting or time.monotonic() - last_record >= self._record_seconds):
+                self._record(done)
+                done, last_record = [], time.monotonic()
         return len(attempts)
+
+    def _record(self, results: list[tuple[Attempt, Outcome]]) -> None:
+        with transaction(self._engine) as session:
+            deliveries.record_many(session, results, now=utcnow(), policy=self._policy)
+        self.sent += sum(1 for _, outcome in results if outcome.delivered)
+        self.failed += sum(1 for _, outcome in results if not outcome.delivered)
 
     def _send(self, attempt: Attempt) -> Outcome:
         refused = deliveries.check(attempt, self._policy)
