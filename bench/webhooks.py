@@ -136,9 +136,9 @@ def main() -> int:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="cityfit-webhooks-"))
-    server, created = server_url(), []
-    catalogue_url_db = migrated(work / "catalogue.sqlite3", CATALOGUE_MIGRATIONS, server, created)
-    matching_url_db = migrated(work / "matching.sqlite3", MATCHING_MIGRATIONS, server, created)
+    server, databases = server_url(), []  # throwaway PostgreSQL databases, dropped at the end
+    catalogue_url_db = migrated(work / "catalogue.sqlite3", CATALOGUE_MIGRATIONS, server, databases)
+    matching_url_db = migrated(work / "matching.sqlite3", MATCHING_MIGRATIONS, server, databases)
     print(f"databases: {'PostgreSQL' if server else 'SQLite'}")
     catalogue_engine = make_engine(catalogue_url_db)
     base = seeding.seed(
@@ -313,7 +313,7 @@ def main() -> int:
         for process in processes:
             process.wait(timeout=30)
         catalogue_engine.dispose()
-        drop(server, created)
+        drop(server, databases)
 
 
 if __name__ == "__main__":
