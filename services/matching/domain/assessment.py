@@ -32,6 +32,7 @@ from datetime import date
 from typing import Any
 
 from services.matching.domain.constraints import (
+    FAILED,
     ConstraintCheck,
     MatchRules,
     check_active,
@@ -127,7 +128,8 @@ class PairScore:
 
     @property
     def eligible(self) -> bool:
-        return not any(check.failed for check in self.constraints)
+        # `not any(check.failed ...)` without a generator (called for every assessed row).
+        return FAILED not in [check.status for check in self.constraints]
 
     @property
     def failed(self) -> tuple[ConstraintCheck, ...]:
@@ -135,6 +137,9 @@ class PairScore:
 
     def component(self, name: str) -> ComponentScore | None:
         return next((c for c in self.components if c.name == name), None)
+
+
+_NOT_COMPUTED = (0.0, "not computed for this pair")
 
 
 def combine(
@@ -145,8 +150,11 @@ def combine(
     components = []
     score = 0.0
     for name, weight in weights.active():
-        value, detail = values.get(name, (0.0, "not computed for this pair"))
-        value = min(1.0, max(0.0, float(value)))
+        value, detail = values.get(name, _NOT_COMPUTED)
+        value = float(value)
+        # `min(1.0, max(0.0, value))` without the calls (NaN and -0.0 give 0.0 alike).
+        value = value if value > 0.0 else 0.0
+        value = value if value < 1.0 else 1.0
         contribution = weight * value / total
         score += contribution
         components.append(ComponentScore(name, value, weight, contribution, detail))

@@ -323,8 +323,11 @@ class _Search(ABC):
         similarity, and their exactly known components."""
 
     def assess_row(self, segment: Segment, row: int) -> PairScore:
-        record = segment.records[row]
-        return self.assess(record, self.query.dot(_row_vector(segment, row)))
+        return self.assess_vector(segment, row, _row_vector(segment, row))
+
+    def assess_vector(self, segment: Segment, row: int, vector: QueryVector) -> PairScore:
+        """`assess_row` with the row's vector already read (`_run` keeps it for `_match`)."""
+        return self.assess(segment.records[row], self.query.dot(vector))
 
     @abstractmethod
     def assess(self, record: IndexRecord, text: float) -> PairScore:
@@ -686,6 +689,7 @@ class _Found:
     row: int
     pair: PairScore
     members: list[tuple[float, int]]  # (score, record id) of every eligible row of the group
+    vector: QueryVector  # the row's vector (for its top terms)
 
     def order(self) -> tuple[float, int]:
         return (-self.score, self.group)
@@ -729,7 +733,8 @@ def _run(search: _Search, wanted: int, pools: Sequence[_Pool] | None = None) -> 
                 return sorted(found.values(), key=_Found.order)[:wanted]
             pool = pools[pool_of[position]]
             row = int(rows[position])
-            pair = search.assess_row(pool.segment, row)
+            vector = _row_vector(pool.segment, row)
+            pair = search.assess_vector(pool.segment, row, vector)
             if not pair.eligible:
                 continue
             record = pool.segment.records[row]
@@ -737,15 +742,16 @@ def _run(search: _Search, wanted: int, pools: Sequence[_Pool] | None = None) -> 
             member = (pair.score, record.id)
             entry = found.get(group)
             if entry is None:
-                found[group] = _Found(pair.score, group, pool.segment, row, pair, [member])
+                found[group] = _Found(pair.score, group, pool.segment, row, pair, [member], vector)
             else:
                 entry.members.append(member)
                 if (-pair.score, record.id) < (-entry.score, entry.segment.records[entry.row].id):
-                    entry.score, entry.segment, entry.row, entry.pair = (
+                    entry.score, entry.segment, entry.row, entry.pair, entry.vector = (
                         pair.score,
                         pool.segment,
                         row,
                         pair,
+                        vector,
                     )
             # The wanted-th best changes only when a score above it comes in.
             if len(found) >= wanted and (threshold is None or pair.score > threshold):
@@ -757,8 +763,7 @@ def _match(search: _Search, found: _Found, rank: int | None, subject: Key) -> Ma
     record = found.segment.records[found.row]
     members = sorted(found.members, key=lambda m: (-m[0], m[1]))
     via = tuple(("need", m[1]) for m in members) if search.candidate_kind == "municipality" else ()
-    vector = found.segment.row_vector(found.row)
-    terms = search.index.contributions(search.query, vector, TOP_TERMS)
+    terms = search.index.contributions(search.query, found.vector, TOP_TERMS)
     return Match(
         subject=subject,
         candidate=search.result_key(record),

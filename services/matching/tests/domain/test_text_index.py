@@ -135,6 +135,23 @@ class TestTermMajor:
             np.testing.assert_array_equal(dense[rows, term], postings.weights[span])
             assert set(rows) == set(np.flatnonzero(dense[:, term]))
 
+    def test_scores_at_some_rows_equal_the_row_slice_product_and_the_term_major_pass(
+        self,
+    ) -> None:
+        index = TextIndex.build(corpus())
+        segment = index.partition("supplier").segments[0]
+        query = index.query_vector(need(100))
+        dense = query.dense(segment.matrix.shape[1])
+        accumulated = segment.postings.accumulate(query)
+        for rows in ([], [0], [segment.size - 1, 0, 2], list(range(segment.size))):
+            picked = np.array(rows, dtype=np.int64)
+            got = segment.scores_at(dense, picked)
+            assert got.dtype == np.float64
+            assert got.shape == (picked.size,)
+            # Bit for bit: the same products summed in the same order.
+            assert got.tolist() == np.asarray(segment.matrix[picked] @ dense).tolist()
+            assert got.tolist() == accumulated[picked].tolist()
+
     def test_top_k_is_sorted_filtered_and_breaks_ties_by_id(self) -> None:
         index = TextIndex.build(corpus())
         query = index.vectorise("LED street lighting")
