@@ -67,6 +67,7 @@ def create_app(
             weights=ScoringWeights.from_mapping(settings.weights),
             rules=MatchRules(budget_tolerance=settings.budget_tolerance),
         )
+        bankability = BankabilitySource(evaluation, ttl_seconds=settings.bankability_ttl_seconds)
         recorder = EventRecorder(
             policy=policy,
             thresholds=EventThresholds(
@@ -74,6 +75,7 @@ def create_app(
             ),
             max_rank=settings.subscription_max_rank,
             catalogue_url=settings.catalogue_url,
+            bankability=bankability,
         )
         webhooks = make_webhook_client(
             timeout=settings.webhook_timeout_seconds, transport=webhook_transport
@@ -107,9 +109,7 @@ def create_app(
         app.state.key_resolver = IntrospectionKeyResolver(
             catalogue, ttl=settings.introspection_cache_seconds
         )
-        app.state.bankability = BankabilitySource(
-            evaluation, ttl_seconds=settings.bankability_ttl_seconds
-        )
+        app.state.bankability = bankability
         app.state.policy = policy
         app.state.events = recorder
         app.state.webhook_sender = sender

@@ -34,7 +34,7 @@ from typing import Any
 from services.matching.domain.assessment import MatchPolicy
 from services.matching.domain.explanation import Match
 from services.matching.domain.ranking import rank_for_need, rank_for_organisation
-from services.matching.domain.records import IndexRecord, Key, Need, Organisation
+from services.matching.domain.records import Bankability, IndexRecord, Key, Need, Organisation
 from services.matching.domain.text_index import TextIndex
 
 CREATED = "match.created"
@@ -258,15 +258,34 @@ class Watch:
 
 
 def rank_unit(
-    index: TextIndex, unit: Unit, *, policy: MatchPolicy, today: date, max_rank: int
+    index: TextIndex,
+    unit: Unit,
+    *,
+    policy: MatchPolicy,
+    today: date,
+    max_rank: int,
+    bankability: Bankability | None = None,
+    needs_bankability: Mapping[int, Bankability] | None = None,
 ) -> dict[PairKey, PairState]:
-    """The pairs of one unit's top `max_rank`, eligible ones only, keyed by pair."""
+    """The pairs of one unit's top `max_rank`, eligible ones only, keyed by pair.
+
+    `bankability` is the unit need's appraisal summary and `needs_bankability` the summaries of
+    open needs (a lender's own ranking), exactly as the matches endpoints use them, so an event
+    never reports a pair those endpoints exclude on a lender's thresholds."""
     scope, kind, record_id = unit
     if scope == "need":
         need = index.get(("need", record_id))
         if not isinstance(need, Need):
             return {}
-        matches = rank_for_need(index, need, kind, today=today, policy=policy, limit=max_rank)
+        matches = rank_for_need(
+            index,
+            need,
+            kind,
+            today=today,
+            policy=policy,
+            limit=max_rank,
+            bankability=bankability if kind == "lender" else None,
+        )
         states = [
             _state(index, match, need_id=need.id, candidate=match.candidate) for match in matches
         ]
@@ -274,7 +293,13 @@ def rank_unit(
         organisation = index.get((kind, record_id))
         if not isinstance(organisation, Organisation):
             return {}
-        matches = rank_for_organisation(index, organisation, policy=policy, limit=max_rank)
+        matches = rank_for_organisation(
+            index,
+            organisation,
+            policy=policy,
+            limit=max_rank,
+            bankability=needs_bankability if kind == "lender" else None,
+        )
         states = [
             _state(index, match, need_id=match.candidate[1], candidate=organisation.key)
             for match in matches

@@ -23,7 +23,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from services.matching.domain import MatchPolicy, TextIndex
+from services.matching.clients.evaluation import BankabilitySource
+from services.matching.domain import Bankability, MatchPolicy, Need, TextIndex
 from services.matching.domain.events import (
     EventThresholds,
     MatchEvent,
@@ -39,6 +40,7 @@ from services.matching.domain.events import (
     rank_unit,
     unit_name,
 )
+from services.matching.service import matches
 from services.matching.store import repository
 from services.matching.store.tables import Subscription, SubscriptionMatch
 from shared.clock import today
@@ -69,7 +71,9 @@ class EventRecorder:
         thresholds: EventThresholds,
         max_rank: int,
         catalogue_url: str,
+        bankability: BankabilitySource | None = None,
     ) -> None:
+        self._bankability = bankability
         self._policy = policy
         self._thresholds = thresholds
         self._max_rank = max_rank
@@ -93,7 +97,7 @@ class EventRecorder:
         for row in rows:
             watch = Watch.from_filter(row.filter, row.min_score)
             for unit in sorted(watch.units(context)):
-                for state in self._rank(index, unit, cache).values():
+                for state in self._rank(session, index, unit, cache).values():
                     if watch.sees(state):
                         # one row per pair: a later unit's state replaces an earlier one's
                         pairs[(row.id, state.key)] = _pair_values(row.id, unit, state)  # type: ignore[index, arg-type]
@@ -151,7 +155,7 @@ class EventRecorder:
         remembered: dict[tuple[int, PairKey], dict[str, Any] | None] = {}
         for unit in sorted(work):
             name = unit_name(unit)
-            ranked = self._rank(after, unit, cache)
+            ranked = self._rank(session, after, unit, cache)
             for subscription_id in sorted(work[unit]):
                 row = by_id[subscription_id]
                 watch = watches[subscription_id]
@@ -175,14 +179,41 @@ class EventRecorder:
         return len(recorded)
 
     def _rank(
-        self, index: TextIndex, unit: Unit, cache: dict[Unit, dict[PairKey, PairState]]
+        self,
+        session: Session,
+        index: TextIndex,
+        unit: Unit,
+        cache: dict[Unit, dict[PairKey, PairState]],
     ) -> dict[PairKey, PairState]:
         if unit not in cache:
+            bankability, needs_bankability = self._figures(session, index, unit)
             cache[unit] = rank_unit(
-                index, unit, policy=self._policy, today=today(), max_rank=self._max_rank
+                index,
+                unit,
+                policy=self._policy,
+                today=today(),
+                max_rank=self._max_rank,
+                bankability=bankability,
+                needs_bankability=needs_bankability,
             )
             self.stats.units_ranked += 1
         return cache[unit]
+
+    def _figures(
+        self, session: Session, index: TextIndex, unit: Unit
+    ) -> tuple[Bankability | None, dict[int, Bankability] | None]:
+        """The bankability a lender ranking needs, looked up as the matches endpoints do."""
+        scope, kind, record_id = unit
+        if self._bankability is None or kind != "lender":
+            return None, None
+        if scope == "need":
+            need = index.get(("need", record_id))
+            if not isinstance(need, Need):
+                return None, None
+            figures, _notes = matches.need_bankability(session, self._bankability, need)
+            return figures, None
+        figures_by_need, _notes = matches.open_needs_bankability(session, index, self._bankability)
+        return None, figures_by_need
 
     @staticmethod
     def _remember(

@@ -48,7 +48,7 @@ def _need(index: TextIndex, need_id: int) -> Need:
     return need
 
 
-def _bankability(
+def need_bankability(
     session: Session, source: BankabilitySource, need: Need
 ) -> tuple[Bankability | None, list[str]]:
     document = repository.get_document(session, "need", need.id)
@@ -76,7 +76,7 @@ def for_need(
     offset: int,
 ) -> Ranking:
     need = _need(index, need_id)
-    bankability, notes = _bankability(session, source, need) if kind == "lender" else (None, [])
+    bankability, notes = need_bankability(session, source, need) if kind == "lender" else (None, [])
     matches = rank_for_need(
         index,
         need,
@@ -101,7 +101,7 @@ def explain_candidate(
     candidate_id: int,
 ) -> dict[str, Any]:
     need = _need(index, need_id)
-    bankability, notes = _bankability(session, source, need) if kind == "lender" else (None, [])
+    bankability, notes = need_bankability(session, source, need) if kind == "lender" else (None, [])
     try:
         answer = why_not(
             index, need, kind, candidate_id, today=today(), bankability=bankability, policy=policy
@@ -141,7 +141,7 @@ def for_organisation(
     notes: list[str] = []
     figures: dict[int, Bankability] = {}
     if organisation.kind == "lender":
-        figures, notes = _open_needs_bankability(session, index, source)
+        figures, notes = open_needs_bankability(session, index, source)
     try:
         matches = rank_for_organisation(
             index, organisation, bankability=figures, policy=policy, limit=limit, offset=offset
@@ -153,7 +153,7 @@ def for_organisation(
     return Ranking(items=[match.to_dict() for match in matches], notes=notes)
 
 
-def _open_needs_bankability(
+def open_needs_bankability(
     session: Session, index: TextIndex, source: BankabilitySource
 ) -> tuple[dict[int, Bankability], list[str]]:
     figures: dict[int, Bankability] = {}
@@ -161,7 +161,7 @@ def _open_needs_bankability(
     for need in islice(index.records("need"), MAX_BANKABILITY_LOOKUPS):
         if not isinstance(need, Need) or not need.has_appraisal:
             continue
-        summary, need_notes = _bankability(session, source, need)
+        summary, need_notes = need_bankability(session, source, need)
         if summary is not None:
             figures[need.id] = summary
         notes += need_notes

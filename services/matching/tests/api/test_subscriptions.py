@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from services.catalogue.tests.builders import ADMIN_KEY, auth, post_need, register
 from services.matching.settings import MatchingSettings
-from services.matching.tests.api.test_matches import LED_SUPPLIER
+from services.matching.tests.api.test_matches import LED_APPRAISAL, LED_SUPPLIER, lender
 from services.matching.tests.conftest import Stack, matching_app
 
 
@@ -270,6 +270,25 @@ class TestEvents:
         assert later["next_cursor"] == page["next_cursor"]
         # replay from the start gives the same events
         assert feed(stack, created["id"], key)["items"] == page["items"]
+
+    def test_lender_events_respect_the_lenders_thresholds_on_the_appraisal(
+        self, stack: Stack
+    ) -> None:
+        _city, key = register(stack.catalogue, kind="municipality", name="Torino")
+        need = post_need(stack.catalogue, key, appraisal=LED_APPRAISAL)
+        created = subscribe(stack, key, url=None, filter={"need_id": need["id"], "kind": "lender"})
+        stack.sync()
+        lenient = lender(stack, "Banca Verde", min_dscr=1.1)
+        lender(stack, "Fondo Prudente", min_dscr=9.0)  # the appraisal's DSCR is far below 9
+        stack.sync()
+        events = feed(stack, created["id"], key)["items"]
+        assert [(e["type"], e["data"]["pair"]["candidate_id"]) for e in events] == [
+            ("match.created", lenient["id"])
+        ]
+        ranked = stack.matching.get(
+            f"/v1/needs/{need['id']}/matches", params={"kind": "lender"}
+        ).json()["items"]
+        assert [i["candidate_id"] for i in ranked] == [lenient["id"]]
 
     def test_a_deactivated_supplier_is_a_removed_event(self, stack: Stack) -> None:
         key, need = city_with_need(stack)
