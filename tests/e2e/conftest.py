@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,36 @@ from shared.testing.databases import DatabaseFactory
 from tests.e2e.processes import ServiceProcesses, running_stack
 
 ADMIN_KEY = "cfk_e2eadmin00_" + "E" * 43
+MIGRATIONS = {"catalogue": CATALOGUE, "evaluation": EVALUATION, "matching": MATCHING}
+
+Launch = Callable[[dict[str, str]], ServiceProcesses]
 
 
 @pytest.fixture
-def stack(tmp_path: Path, database_factory: DatabaseFactory) -> Iterator[ServiceProcesses]:
-    urls = {
-        "catalogue": database_factory.fresh("catalogue", CATALOGUE),
-        "evaluation": database_factory.fresh("evaluation", EVALUATION),
-        "matching": database_factory.fresh("matching", MATCHING),
-    }
-    with running_stack(ServiceProcesses(tmp_path, urls, ADMIN_KEY)) as processes:
-        yield processes
+def fresh_database(database_factory: DatabaseFactory) -> Callable[[str, str], str]:
+    """`fresh_database(name, service)`: an empty, migrated database of `service`, distinct per
+    name (on PostgreSQL the factory keeps one database per name and empties it per test)."""
+
+    def make(name: str, service: str) -> str:
+        return database_factory.fresh(name, MIGRATIONS[service])
+
+    return make
+
+
+@pytest.fixture
+def launch(tmp_path: Path, fresh_database: Callable[[str, str], str]) -> Iterator[Launch]:
+    """`launch(settings)`: the three services running with extra environment `settings`,
+    stopped after the test."""
+    with ExitStack() as stack:
+
+        def start(settings: dict[str, str]) -> ServiceProcesses:
+            urls = {name: fresh_database(name, name) for name in MIGRATIONS}
+            processes = ServiceProcesses(tmp_path, urls, ADMIN_KEY, settings=settings)
+            return stack.enter_context(running_stack(processes))
+
+        yield start
+
+
+@pytest.fixture
+def stack(launch: Launch) -> ServiceProcesses:
+    return launch({})

@@ -1,4 +1,10 @@
-"""The three services as real processes on free ports, driven only over HTTP."""
+"""The three services as real processes on free ports, driven only over HTTP.
+
+An *instance* is one process of a service under a name of its own, with its own port and
+database: the stack's three are named after their services; a test adds more (a second
+matching process following the same catalogue as a reference) with `add_instance`. `settings`
+are extra environment variables every process gets (e.g. `MATCHING_SUBSCRIPTION_MAX_RANK`).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
 SERVICES = ("catalogue", "evaluation", "matching")
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -29,13 +38,21 @@ class ServiceProcesses:
     workdir: Path
     database_urls: dict[str, str]
     admin_key: str
+    settings: dict[str, str] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=lambda: {name: name for name in SERVICES})
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+    def url(self, instance: str) -> str:
+        return f"http://127.0.0.1:{self.ports[instance]}"
 
-    def environment(self) -> dict[str, str]:
+    def add_instance(self, name: str, service: str, database_url: str) -> None:
+        """Another process of `service` (not started), on its own port and database."""
+        self.services[name] = service
+        self.ports[name] = free_port()
+        self.database_urls[name] = database_url
+
+    def environment(self, instance: str) -> dict[str, str]:
         env = {**os.environ}
         for name in SERVICES:
             prefix = name.upper()
@@ -44,37 +61,47 @@ class ServiceProcesses:
             env[f"{prefix}_DATABASE_URL"] = self.database_urls[name]
             env[f"{prefix}_CATALOGUE_URL"] = self.url("catalogue")
             env[f"{prefix}_LOG_LEVEL"] = "WARNING"
+        own = self.services[instance].upper()
+        env[f"{own}_PORT"] = str(self.ports[instance])
+        env[f"{own}_DATABASE_URL"] = self.database_urls[instance]
         env["MATCHING_EVALUATION_URL"] = self.url("evaluation")
         env["MATCHING_FEED_POLL_SECONDS"] = "0.1"
         env["MATCHING_BANKABILITY_TTL_SECONDS"] = "0"
+        # the tests' webhook receiver listens on 127.0.0.1; a deployment refuses such targets
+        env["MATCHING_ALLOW_PRIVATE_WEBHOOKS"] = "true"
+        env["MATCHING_WEBHOOK_POLL_SECONDS"] = "0.1"
         env["CATALOGUE_BOOTSTRAP_ADMIN_KEY"] = self.admin_key
-        return env
+        return {**env, **self.settings}
 
-    def start(self, service: str) -> None:
-        log = (self.workdir / f"{service}.log").open("ab")
-        self.running[service] = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", service],
-            env=self.environment(),
+    def start(self, instance: str) -> None:
+        log = (self.workdir / f"{instance}.log").open("ab")
+        self.running[instance] = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", self.services[instance]],
+            env=self.environment(instance),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url(service)}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url(instance)}/healthz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{service} did not start; see {self.workdir / (service + '.log')}")
+        raise RuntimeError(f"{instance} did not start; see {self.workdir / (instance + '.log')}")
 
-    def stop(self, service: str, sig: int = signal.SIGTERM) -> None:
-        process = self.running.pop(service)
+    def stop(self, instance: str, sig: int = signal.SIGTERM) -> None:
+        process = self.running.pop(instance)
         process.send_signal(sig)
         process.wait(timeout=30)
 
+    def kill(self, instance: str) -> None:
+        """SIGKILL: no shutdown code runs, whatever the process was doing."""
+        self.stop(instance, signal.SIGKILL)
+
     def stop_all(self) -> None:
-        for service in list(self.running):
-            self.stop(service)
+        for instance in list(self.running):
+            self.stop(instance)
 
 
 @contextmanager
@@ -87,7 +114,7 @@ def running_stack(processes: ServiceProcesses) -> Iterator[ServiceProcesses]:
         processes.stop_all()
 
 
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], T], timeout: float = 20.0, interval: float = 0.1) -> T:
     """Poll until `predicate()` returns something truthy; that value, or the last one."""
     deadline = time.monotonic() + timeout
     value = predicate()
@@ -95,3 +122,7 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):  # type: 
         time.sleep(interval)
         value = predicate()
     return value
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    return response.json() if response.status_code == 200 else None
