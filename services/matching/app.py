@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from services.matching.api import index, matches, subscriptions
+from services.matching.api import index, matches, programme, subscriptions
 from services.matching.clients.catalogue import CatalogueFeed
 from services.matching.clients.evaluation import BankabilitySource
 from services.matching.clients.webhooks import WebhookClient, make_webhook_client
@@ -137,7 +137,7 @@ def create_app(
             "removed matches through a pull feed and signed webhooks (Standard Webhooks)."
         ),
         settings=settings,
-        routers=[matches.router, subscriptions.router, index.router],
+        routers=[matches.router, subscriptions.router, index.router, programme.router],
         resources=resources,
         readiness_checks={"index": _index_ready},
     )
