@@ -35,7 +35,10 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # response headers worth replaying; the rest (date, server, request id) belong to each answer
 REPLAYED_HEADERS = {"etag", "location", "content-type"}
 
-ReadinessCheck = Callable[[FastAPI], None]
+# A readiness check raises when the instance cannot serve (`/readyz` answers 503); it returns a
+# text when the instance still serves but degraded (200, `"status": "degraded"`, the text shown
+# under the check's name), so an orchestrator keeps it in the load balancer.
+ReadinessCheck = Callable[[FastAPI], str | None]
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -170,16 +173,17 @@ def create_service_app(
         results: dict[str, str] = {}
         for name, check in checks.items():
             try:
-                check(app)
-                results[name] = "ok"
+                degraded = check(app)
+                results[name] = "ok" if degraded is None else f"degraded: {degraded}"
             except Exception as exc:  # a readiness probe reports every failure, whatever it is
                 results[name] = f"failing: {exc}"
-        if all(value == "ok" for value in results.values()):
+        failing = ", ".join(k for k, v in results.items() if v.startswith("failing"))
+        if not failing:
+            ready = all(value == "ok" for value in results.values())
             return Response(
-                json.dumps({"status": "ready", "checks": results}),
+                json.dumps({"status": "ready" if ready else "degraded", "checks": results}),
                 media_type="application/json",
             )
-        failing = ", ".join(k for k, v in results.items() if v != "ok")
         problem = Problem(
             type="https://cityfit.example/problems/not-ready",
             title="Not ready",

@@ -39,6 +39,20 @@ def _index_ready(app: FastAPI) -> None:
         raise RuntimeError("the index is still loading")
 
 
+def _catalogue_feed(app: FastAPI) -> str | None:
+    """Degraded, not failing, while the catalogue's feed is unreachable: the index still answers
+    from what it holds, so the instance stays in the load balancer (every replica follows the
+    same catalogue: failing them all would turn a stale answer into none) and says how stale."""
+    feed = app.state.follower.status.to_dict()
+    if feed["reachable"] is not False:
+        return None
+    return (
+        f"catalogue feed unreachable for {feed['failing_seconds']} s, index lag "
+        f"{feed['lag_seconds']} s (last change applied at {feed['last_change_at']}): "
+        f"{feed['last_error']}"
+    )
+
+
 def create_app(
     settings: MatchingSettings | None = None,
     *,
@@ -139,5 +153,5 @@ def create_app(
         settings=settings,
         routers=[matches.router, subscriptions.router, index.router, programme.router],
         resources=resources,
-        readiness_checks={"index": _index_ready},
+        readiness_checks={"index": _index_ready, "catalogue_feed": _catalogue_feed},
     )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
@@ -73,14 +73,20 @@ class ServiceProcesses:
         env["CATALOGUE_BOOTSTRAP_ADMIN_KEY"] = self.admin_key
         return {**env, **self.settings}
 
-    def start(self, instance: str) -> None:
-        log = (self.workdir / f"{instance}.log").open("ab")
-        self.running[instance] = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", self.services[instance]],
-            env=self.environment(instance),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    def start(self, *instances: str) -> None:
+        """Start the processes together (they boot in parallel), then wait until each is up."""
+        for instance in instances:
+            log = (self.workdir / f"{instance}.log").open("ab")
+            self.running[instance] = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "serve", self.services[instance]],
+                env=self.environment(instance),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        for instance in instances:
+            self._wait_until_up(instance)
+
+    def _wait_until_up(self, instance: str) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -99,6 +105,32 @@ class ServiceProcesses:
         """SIGKILL: no shutdown code runs, whatever the process was doing."""
         self.stop(instance, signal.SIGKILL)
 
+    def start_console(self) -> None:
+        """The web console on a free port, passing the browser's API calls to this stack."""
+        self.ports["console"] = free_port()
+        env = {
+            **os.environ,
+            "CONSOLE_PORT": str(self.ports["console"]),
+            "CONSOLE_LOG_LEVEL": "WARNING",
+            **{f"CONSOLE_{name.upper()}_URL": self.url(name) for name in SERVICES},
+        }
+        log = (self.workdir / "console.log").open("ab")
+        self.running["console"] = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", "console"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url('console')}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the console did not start; see {self.workdir / 'console.log'}")
+
     def stop_all(self) -> None:
         for instance in list(self.running):
             self.stop(instance)
@@ -107,8 +139,7 @@ class ServiceProcesses:
 @contextmanager
 def running_stack(processes: ServiceProcesses) -> Iterator[ServiceProcesses]:
     try:
-        for service in SERVICES:
-            processes.start(service)
+        processes.start(*SERVICES)
         yield processes
     finally:
         processes.stop_all()
@@ -122,7 +153,3 @@ def wait_for(predicate: Callable[[], T], timeout: float = 20.0, interval: float 
         time.sleep(interval)
         value = predicate()
     return value
-
-
-def json_or_none(response: httpx.Response) -> Any:
-    return response.json() if response.status_code == 200 else None

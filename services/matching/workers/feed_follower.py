@@ -24,10 +24,12 @@ from services.matching.clients.catalogue import CatalogueFeed, FeedGone
 from services.matching.service.events import EventRecorder
 from services.matching.service.index import LiveIndex
 from services.matching.store import repository
-from shared.clock import utcnow
+from shared.clock import as_utc, utcnow
 from shared.db import open_session, transaction
 
 log = logging.getLogger("cityfit.matching.feed")
+
+MAX_BACKOFF_SECONDS = 5.0
 
 
 @dataclass
@@ -37,6 +39,21 @@ class FollowerStatus:
     last_poll_at: datetime | None = None
     last_error: str | None = None
     changes_applied: int = 0
+    last_success_at: datetime | None = None  # the last poll the catalogue answered
+    last_change_at: datetime | None = None  # when the last change was applied (kept on restart)
+    failing_since: datetime | None = None  # the first failed poll of the current failures
+
+    @property
+    def reachable(self) -> bool | None:
+        """Whether the catalogue's feed answered the last poll; None before the first."""
+        if self.last_error is not None:
+            return False
+        return None if self.last_success_at is None else True
+
+    def failed(self, error: str, at: datetime) -> None:
+        self.last_error = error
+        if self.failing_since is None:
+            self.failing_since = at
 
     def lag_seconds(self) -> float | None:
         """0 while caught up; since when it last was, while behind or cut off."""
@@ -55,6 +72,15 @@ class FollowerStatus:
             "last_poll_at": self.last_poll_at,
             "last_error": self.last_error,
             "changes_applied": self.changes_applied,
+            "reachable": self.reachable,
+            "last_success_at": self.last_success_at,
+            "last_change_at": self.last_change_at,
+            "failing_since": self.failing_since,
+            "failing_seconds": (
+                None
+                if self.failing_since is None
+                else round((utcnow() - self.failing_since).total_seconds(), 3)
+            ),
         }
 
 
@@ -101,6 +127,7 @@ class FeedFollower:
         if state is not None:
             self.status.cursor = state.cursor
             self.status.changes_applied = state.changes_applied
+            self.status.last_change_at = as_utc(state.updated_at)
 
     def rebuild(self) -> None:
         """Forget everything and replay the feed from the start."""
@@ -119,13 +146,16 @@ class FeedFollower:
             self.status.last_poll_at = now
             page = self._feed.read(self.status.cursor, self._page_size)
             changes = [(c.entity, c.id, c.op, c.data) for c in page.items]
+            self.status.last_success_at = now
             if changes:
                 self._store_page(changes, page.next_cursor, now)
                 self.status.changes_applied += len(changes)
+                self.status.last_change_at = now
             elif self._events is not None and not self._replaying:
                 self._baseline_new_subscriptions()
             self.status.cursor = page.next_cursor
             self.status.last_error = None
+            self.status.failing_since = None
             if len(changes) < self._page_size:
                 if self._fit_when_caught_up:
                     self._fit_when_caught_up = False
@@ -184,8 +214,11 @@ class FeedFollower:
                 continue
             except (httpx.HTTPError, ValueError) as exc:
                 failures += 1
-                self.status.last_error = f"catalogue feed: {exc}"
-                self._stop.wait(min(30.0, self._poll_seconds * 2 ** min(failures, 8)))
+                self.status.failed(f"catalogue feed: {exc}", utcnow())
+                # backs off, but polls at least every 5 s: a feed read is cheap for the
+                # catalogue, and freshness should come back within seconds of it
+                backoff = self._poll_seconds * 2 ** min(failures, 8)
+                self._stop.wait(min(MAX_BACKOFF_SECONDS, backoff))
                 continue
             if time.monotonic() > next_refit_check:
                 next_refit_check = time.monotonic() + self._refit_check_seconds
