@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.catalogue.api import changes, keys, organisations, records, reference
+from services.catalogue.api import changes, imports, keys, organisations, records, reference
 from services.catalogue.service import bootstrap
 from services.catalogue.service.keys import DatabaseKeyResolver
 from services.catalogue.settings import CatalogueSettings
@@ -54,6 +54,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
             keys.router,
             changes.router,
             reference.router,
+            imports.router,
         ],
         resources=resources,
     )

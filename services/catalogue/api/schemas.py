@@ -109,7 +109,39 @@ SUPPLIER_ONLY = ("project_size",)
 LENDER_ONLY = ("ticket", "instruments", "min_dscr", "target_irr", "max_tenor_years")
 
 
+class OrganisationIdentifier(Strict):
+    """A global organisation identifier as in org-id.guide and OCDS: `GB-COH` + `01234567`."""
+
+    scheme: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}-[A-Z0-9]+$"),
+    ] = Field(description="org-id.guide list code, e.g. GB-COH, IT-CF, MD-IDNO, UA-EDR")
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Provenance(BaseModel):
+    """Where an imported record came from: the OCDS release whose content it shows."""
+
+    source: Literal["ocds"]
+    publisher: str | None = Field(default=None, description="the OCDS publisher's name")
+    ocid: str = Field(description="the contracting process")
+    release_id: str
+    release_date: datetime
+    imported_by: int = Field(description="the organisation (partner or admin) that imported it")
+    imported_at: datetime
+    claimed_at: datetime | None = Field(
+        default=None, description="organisations: when the real organisation claimed it"
+    )
+
+
 class ProfileFields(Strict):
+    identifier: OrganisationIdentifier | None = Field(
+        default=None,
+        description=(
+            "registering with the identifier of an imported, unclaimed organisation claims it "
+            "(admin or the importing partner's key)"
+        ),
+    )
     description: LongText | None = None
     capabilities: list[ShortText] = Field(default_factory=list, max_length=50)
     references: list[PastReference] = Field(default_factory=list, max_length=50)
@@ -178,6 +210,7 @@ class OrganisationPublic(ProfileFields):
     country: str
     status: OrganisationStatus
     brought_by_id: int | None = None
+    provenance: Provenance | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -327,6 +360,7 @@ class NeedPublic(BaseModel):
     needed_by: date | None = None
     status: NeedStatus
     appraisal: NeedAppraisal | None = None
+    provenance: Provenance | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -393,3 +427,46 @@ class CodePublic(BaseModel):
     level: int | None = None
     code_with_check_digit: str | None = None
     country: str | None = None
+
+
+class ImportIssue(BaseModel):
+    pointer: str = Field(description="JSON pointer (RFC 6901) into the posted document")
+    reason: str
+
+
+class ImportedRecord(BaseModel):
+    entity: Literal["need", "organisation"]
+    id: int
+    pointer: str = Field(description="the release (or party) it was mapped from")
+    ocid: str | None = None
+    source_key: str = Field(description="needs: the ocid; organisations: SCHEME-ID or ocid/party")
+    reason: str | None = Field(default=None, description="why an item is unchanged")
+
+
+class ImportRejection(BaseModel):
+    entity: Literal["release", "need", "organisation"]
+    pointer: str
+    ocid: str | None = None
+    source_key: str | None = None
+    errors: list[ImportIssue]
+
+
+class ImportCounts(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class ImportReport(BaseModel):
+    format: Literal[
+        "release_package", "record_package", "record", "release", "release_list", "json_lines"
+    ]
+    publisher: str | None
+    releases: int = Field(description="releases (or compiled releases) read")
+    counts: ImportCounts
+    created: list[ImportedRecord]
+    updated: list[ImportedRecord]
+    unchanged: list[ImportedRecord]
+    rejected: list[ImportRejection]
+    warnings: list[ImportIssue] = Field(description="imported, but worth knowing")

@@ -17,14 +17,14 @@ from services.catalogue.store.tables import ApiKey, Organisation
 from shared.auth import Caller
 from shared.clock import utcnow
 from shared.concurrency import check_if_match
-from shared.errors import Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 
 ENTITY = "organisation"
 PROFILE_COLUMNS = ("kind", "name", "country", "status")
 
 
 def public_document(row: Organisation) -> dict[str, Any]:
-    return {
+    document = {
         **row.doc,
         "id": row.id,
         "kind": row.kind,
@@ -35,6 +35,20 @@ def public_document(row: Organisation) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
+    # imported organisations say where they came from (bulk seeding passes plain views)
+    provenance = getattr(row, "provenance", None)
+    if provenance:
+        document["provenance"] = provenance
+    return document
+
+
+def identifier_of(doc: dict[str, Any]) -> str | None:
+    ident = doc.get("identifier")
+    return f"{ident['scheme']}-{ident['id']}" if ident else None
+
+
+def is_unclaimed_import(row: Organisation) -> bool:
+    return bool(row.provenance) and not (row.provenance or {}).get("claimed_at")
 
 
 def to_public(row: Organisation) -> schemas.OrganisationPublic:
@@ -76,11 +90,19 @@ def register(
     session: Session, body: schemas.RegistrationCreate, caller: Caller | None
 ) -> tuple[Organisation, ApiKey, str]:
     """Create an organisation and its first key. Partner platforms are admitted by an admin;
-    an organisation registered with a partner's key is one that partner brought in."""
+    an organisation registered with a partner's key is one that partner brought in.
+
+    Registering with the identifier of an organisation an OCDS import created claims it instead
+    of creating a duplicate (see `claim`)."""
     organisation = body.organisation
     if organisation.kind == "partner" and (caller is None or not caller.is_admin):
         raise Forbidden("partner platforms are registered by an admin")
     _check_kind_fields(organisation.kind, organisation.model_dump(), prefix="organisation.")
+    identifier = identifier_of(organisation.model_dump())
+    if identifier is not None:
+        existing = repository.get_organisation_by_identifier(session, identifier)
+        if existing is not None:
+            return claim(session, existing, body, caller)
     now = utcnow()
     row = Organisation(
         kind=organisation.kind,
@@ -89,6 +111,7 @@ def register(
         status="active",
         contact_email=str(body.contact_email),
         brought_by_id=caller.organisation_id if caller and caller.role == "partner" else None,
+        identifier=identifier,
         doc=profile_document(organisation),
         version=1,
         created_at=now,
@@ -100,6 +123,109 @@ def register(
         session, organisation_id=row.id or 0, role=row.kind, label="first key"
     )
     return row, key, plaintext
+
+
+def claim(
+    session: Session, row: Organisation, body: schemas.RegistrationCreate, caller: Caller | None
+) -> tuple[Organisation, ApiKey, str]:
+    """Hand an imported, unclaimed organisation over to the real one.
+
+    Who may claim. Anyone can self-register, and nothing here can prove that the registrant is
+    the body named by a tax number or company number (there is no mailbox or registry check), so
+    an anonymous registration that names an imported identifier would let anybody take over a
+    public body's profile and the needs imported for it. A claim is therefore vouched for: it is
+    made with an admin key or with the key of the partner that imported the organisation (the
+    partner knows its customer). Anonymous and other callers get 409 with that explanation.
+
+    What the claim does. The registration's profile replaces the imported one (same id, so
+    needs, offers and matches stay attached), the first key is issued to the organisation
+    itself, `brought_by_id` is cleared (the partner no longer acts for it or its records) and
+    `provenance.claimed_at` is set, after which imports leave the profile alone and report it
+    unchanged. The kind must stay the same: a municipality cannot be claimed as a supplier.
+    """
+    organisation = body.organisation
+    identifier = row.identifier
+    if not is_unclaimed_import(row):
+        raise Conflict(f"an organisation with identifier {identifier} is already registered")
+    vouched = caller is not None and (
+        caller.is_admin
+        or (caller.role == "partner" and caller.organisation_id == row.brought_by_id)
+    )
+    if not vouched:
+        raise Conflict(
+            f"organisation {row.id} was imported with identifier {identifier}; it is claimed "
+            "through the partner that imported it or an admin, who can vouch for you"
+        )
+    if organisation.kind != row.kind:
+        raise Conflict(f"organisation {row.id} is a {row.kind}, not a {organisation.kind}")
+    now = utcnow()
+    row.name, row.country = organisation.name, organisation.country
+    row.contact_email = str(body.contact_email)
+    row.doc = profile_document(organisation)
+    row.brought_by_id = None
+    row.provenance = {**(row.provenance or {}), "claimed_at": now.isoformat()}
+    row.version += 1
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    _record(session, row)
+    key, plaintext = keys.issue(
+        session, organisation_id=row.id or 0, role=row.kind, label="first key"
+    )
+    return row, key, plaintext
+
+
+def create_imported(
+    session: Session, caller: Caller, document: dict[str, Any], provenance: dict[str, Any]
+) -> Organisation:
+    """An organisation named by an imported OCDS release: validated like a registration,
+    recorded in the feed like any write, with no key (it has not registered) and brought in by
+    the importing partner until it is claimed."""
+    profile = validate_document(schemas.OrganisationCreate, document)
+    _check_kind_fields(profile.kind, profile.model_dump())
+    now = utcnow()
+    row = Organisation(
+        kind=profile.kind,
+        name=profile.name,
+        country=profile.country,
+        status="active",
+        brought_by_id=caller.organisation_id if caller.role == "partner" else None,
+        identifier=identifier_of(profile.model_dump()),
+        provenance=provenance,
+        doc=profile_document(profile),
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    repository.add(session, row)
+    _record(session, row)
+    return row
+
+
+def update_imported(
+    session: Session,
+    caller: Caller,
+    row: Organisation,
+    document: dict[str, Any],
+    provenance: dict[str, Any],
+) -> Organisation:
+    """Apply a newer release to an imported organisation the caller may still act for."""
+    if not is_unclaimed_import(row):
+        raise Forbidden("the organisation has claimed its profile: imports no longer change it")
+    actor = Actor(organisation_id=caller.organisation_id, role=caller.role)
+    if not may_act_for(actor, row.id or 0, row.brought_by_id):
+        raise Forbidden("this organisation was imported by another partner")
+    profile = validate_document(schemas.OrganisationCreate, document)
+    _check_kind_fields(row.kind, profile.model_dump())
+    row.name, row.country = profile.name, profile.country
+    row.doc = profile_document(profile)
+    row.provenance = provenance
+    row.version += 1
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    _record(session, row)
+    return row
 
 
 def get(session: Session, organisation_id: int) -> Organisation:

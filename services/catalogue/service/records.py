@@ -106,7 +106,7 @@ FUNDING_CALL = RecordKind(
 
 def public_document(kind: RecordKind, row: Any) -> dict[str, Any]:
     """The record as the API and the change feed show it (JSON-ready)."""
-    return {
+    document = {
         **row.doc,
         **kind.computed(row.doc),
         "id": row.id,
@@ -114,6 +114,10 @@ def public_document(kind: RecordKind, row: Any) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
+    # imported needs say where they came from (OCDS import)
+    if getattr(row, "provenance", None):
+        document["provenance"] = row.provenance
+    return document
 
 
 def to_public(kind: RecordKind, row: Any) -> BaseModel:
@@ -169,10 +173,19 @@ def _save_codes_and_change(session: Session, kind: RecordKind, row: Any, op: str
     )
 
 
-def create(session: Session, kind: RecordKind, caller: Caller, body: BaseModel) -> Any:
+def create(
+    session: Session,
+    kind: RecordKind,
+    caller: Caller,
+    body: BaseModel,
+    *,
+    provenance: dict[str, Any] | None = None,
+) -> Any:
+    """Create a record; `provenance` (needs only) says where an imported one came from."""
     owner = _owner_for_create(session, kind, caller, getattr(body, "organisation_id", None))
     doc = _document(kind, body)
     now = utcnow()
+    extra = {"provenance": provenance} if provenance is not None else {}
     row = kind.table(
         organisation_id=owner.id,
         doc=doc,
@@ -180,6 +193,7 @@ def create(session: Session, kind: RecordKind, caller: Caller, body: BaseModel) 
         created_at=now,
         updated_at=now,
         **kind.columns(doc),
+        **extra,
     )
     repository.add(session, row)
     _save_codes_and_change(session, kind, row, "upsert")
@@ -212,6 +226,7 @@ def update(
     patch: BaseModel,
     *,
     if_match: str | None,
+    provenance: dict[str, Any] | None = None,
 ) -> Any:
     row = repository.get_for_update(session, kind.table, record_id)
     if row is None:
@@ -228,6 +243,8 @@ def update(
     row.doc = doc
     for column, value in kind.columns(doc).items():
         setattr(row, column, value)
+    if provenance is not None:
+        row.provenance = provenance
     row.version += 1
     row.updated_at = utcnow()
     session.add(row)

@@ -15,6 +15,7 @@ from services.catalogue.store.tables import (
     ChangeRecord,
     EntityCode,
     FeedHorizon,
+    OcdsLedger,
     Organisation,
 )
 
@@ -210,3 +211,42 @@ def list_keys(session: Session, organisation_id: int, after_id: int, limit: int)
 
 def get_organisation(session: Session, organisation_id: int) -> Organisation | None:
     return session.get(Organisation, organisation_id)
+
+
+def get_organisation_by_identifier(session: Session, identifier: str) -> Organisation | None:
+    statement = select(Organisation).where(Organisation.identifier == identifier)  # type: ignore[arg-type]
+    return session.execute(statement).scalar_one_or_none()
+
+
+def get_organisations_by_identifier(
+    session: Session, identifiers: Sequence[str]
+) -> dict[str, Organisation]:
+    if not identifiers:
+        return {}
+    statement = select(Organisation).where(Organisation.identifier.in_(identifiers))  # type: ignore[union-attr]
+    return {row.identifier or "": row for row in session.execute(statement).scalars()}
+
+
+def get_many(session: Session, table: type[Row], ids: Sequence[int]) -> dict[int, Row]:
+    """Rows by id, loaded in one query (and kept in the session's identity map)."""
+    if not ids:
+        return {}
+    statement = select(table).where(table.id.in_(ids))  # type: ignore[attr-defined]
+    return {row.id: row for row in session.execute(statement).scalars()}  # type: ignore[attr-defined]
+
+
+# --- the OCDS import ledger --------------------------------------------------------------------
+
+
+def get_ledger(session: Session, entity: str, keys: Sequence[str]) -> dict[str, OcdsLedger]:
+    if not keys:
+        return {}
+    statement = select(OcdsLedger).where(
+        OcdsLedger.entity == entity,  # type: ignore[arg-type]
+        OcdsLedger.source_key.in_(keys),  # type: ignore[attr-defined]
+    )
+    return {row.source_key: row for row in session.execute(statement).scalars()}
+
+
+def add_ledger(session: Session, row: OcdsLedger) -> None:
+    session.add(row)

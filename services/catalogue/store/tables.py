@@ -25,6 +25,12 @@ class Organisation(SQLModel, table=True):
     status: str = Field(default="active", max_length=16)
     contact_email: str | None = Field(default=None, max_length=254)
     brought_by_id: int | None = Field(default=None, foreign_key="organisations.id")
+    # `SCHEME-ID` (org-id.guide): how an imported organisation is found again and claimed
+    identifier: str | None = Field(default=None, max_length=120, unique=True)
+    # where an imported organisation came from (None for one that registered itself)
+    provenance: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JsonDocument, nullable=True)
+    )
     doc: dict[str, Any] = Field(sa_column=Column(JsonDocument, nullable=False))
     version: int = Field(default=1)
     created_at: datetime
@@ -71,6 +77,9 @@ class Need(SQLModel, table=True):
     budget_amount: float | None = None
     budget_currency: str | None = Field(default=None, max_length=3)
     needed_by: date | None = None
+    provenance: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JsonDocument, nullable=True)
+    )
     doc: dict[str, Any] = Field(sa_column=Column(JsonDocument, nullable=False))
     version: int = Field(default=1)
     created_at: datetime
@@ -130,6 +139,21 @@ class ChangeRecord(SQLModel, table=True):
     at: datetime
 
 
+class OcdsLedger(SQLModel, table=True):
+    """What each OCDS import applied, per contracting process (`need`, keyed by ocid) and per
+    party (`organisation`, keyed by identifier or `ocid/party id`): the newest release seen and
+    a digest of the mapped document, so a repeated or older release changes nothing."""
+
+    __tablename__ = "ocds_ledger"
+
+    entity: str = Field(primary_key=True, max_length=16)
+    source_key: str = Field(primary_key=True, max_length=400)
+    entity_id: int
+    release_date: datetime
+    release_id: str = Field(max_length=400)
+    content_hash: str = Field(max_length=64)
+
+
 class FeedHorizon(SQLModel, table=True):
     """How far the change feed has been compacted: cursors before it answer 410 Gone."""
 
@@ -150,5 +174,6 @@ CATALOGUE_TABLES = (
     "entity_codes",
     "changes",
     "feed_horizon",
+    "ocds_ledger",
     "idempotency_keys",
 )

@@ -1,0 +1,386 @@
+"""Importing OCDS release and record packages: tenders become needs, parties organisations.
+
+Transaction semantics. The import runs in two phases inside the request's unit of work:
+1. read: the body is parsed as a stream (ijson, or one JSON Lines value at a time) into pruned
+   releases, then planned (`domain.ocds_import`): grouped by ocid, compiled by date, mapped. A
+   body that is not JSON, breaks off half way, or is not a package, record or release is a 422
+   problem raised before anything is written, so it changes nothing.
+2. write: organisations first, then needs, through the same service functions as API writes
+   (`organisations.create_imported`, `records.create` / `records.update`): the same validation,
+   ownership rules, entity codes and change-feed rows. Existing ledger rows, organisations and
+   needs are loaded `BATCH` keys at a time. Releases that fail validation are reported as
+   rejected with JSON pointers and are simply not written; the good ones are. The unit of work
+   commits everything once when the handler returns (with the idempotent replay, if any), so
+   the report and the catalogue never disagree: a crash half way changes nothing either.
+
+Idempotency. The ledger holds, per ocid and per party key, the newest release date applied and
+a digest of the mapped document. A release older than that is ignored (`unchanged`, with the
+reason); the same content again is `unchanged` (a newer release with the same content moves the
+ledger forward without touching the record); different content from a release at least as new
+updates the record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any
+
+import ijson
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from services.catalogue.api import schemas
+from services.catalogue.domain.ocds import Issue, MappedParty, MappedRelease, content_hash
+from services.catalogue.domain.ocds_import import Plan, plan_import
+from services.catalogue.domain.ocds_package import (
+    DOCUMENT,
+    RELEASE,
+    Document,
+    NotAPackage,
+    PrunedBuilder,
+    classify,
+    prune,
+)
+from services.catalogue.service import organisations, records
+from services.catalogue.store import repository
+from services.catalogue.store.tables import Need, OcdsLedger, Organisation
+from shared.auth import Caller, require_role
+from shared.clock import utcnow
+from shared.concurrency import etag_for
+from shared.errors import FieldError, Forbidden, ProblemError, ValidationFailed, field_path
+
+JSON_LINES = "application/x-ndjson"
+BATCH = 500
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _malformed(reason: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"the body is not a readable OCDS document: {reason}; nothing was imported",
+        errors=[FieldError(field="body", reason=reason)],
+    )
+
+
+def _json_lines(body: IO[bytes]) -> Iterator[Any]:
+    for number, line in enumerate(body, start=1):
+        if line.strip():
+            try:
+                yield prune(json.loads(line), RELEASE)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _malformed(f"line {number} is not JSON ({exc})") from exc
+
+
+def read_document(body: IO[bytes], *, json_lines: bool) -> Document:
+    """Parse the whole body into pruned releases (phase 1). Raises a 422 problem for a body that
+    is not JSON (also when it breaks off half way) or not an OCDS document."""
+    try:
+        if json_lines:
+            return classify(list(_json_lines(body)), single_lines=True)
+        events = ijson.basic_parse(body, use_float=True)
+        return classify(PrunedBuilder(DOCUMENT).build(events))
+    except ijson.JSONError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _malformed(f"malformed JSON ({reason})") from exc
+    except UnicodeDecodeError as exc:
+        raise _malformed("the body is not UTF-8") from exc
+    except NotAPackage as exc:
+        raise _malformed(str(exc)) from exc
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _issues(issues: list[Issue]) -> list[dict[str, str]]:
+    return [{"pointer": issue.pointer, "reason": issue.reason} for issue in issues]
+
+
+def _batches(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), BATCH):
+        yield values[start : start + BATCH]
+
+
+class _Import:
+    def __init__(self, session: Session, caller: Caller, plan: Plan) -> None:
+        self.session = session
+        self.caller = caller
+        self.plan = plan
+        self.now = utcnow()
+        self.created: list[dict[str, Any]] = []
+        self.updated: list[dict[str, Any]] = []
+        self.unchanged: list[dict[str, Any]] = []
+        self.rejected: list[dict[str, Any]] = [
+            {"entity": "release", "pointer": issue.pointer, "errors": _issues([issue])}
+            for issue in plan.rejected
+        ]
+        self.organisation_ids: dict[str, int] = {}
+
+    def provenance(self, process: MappedRelease) -> dict[str, Any]:
+        return {
+            "source": "ocds",
+            "publisher": self.plan.publisher,
+            "ocid": process.ocid,
+            "release_id": process.release_id,
+            "release_date": process.release_date,
+            "imported_by": self.caller.organisation_id,
+            "imported_at": self.now.isoformat(),
+        }
+
+    def record(
+        self, outcome: list[dict[str, Any]], entity: str, row_id: int, **fields: Any
+    ) -> None:
+        outcome.append({"entity": entity, "id": row_id, **fields})
+
+    # organisations ---------------------------------------------------------------------------
+
+    def organisations(self) -> None:
+        latest: dict[str, tuple[MappedParty, MappedRelease]] = {}
+        for process in sorted(self.plan.processes, key=lambda p: p.release_date):
+            for party in process.parties:
+                latest[party.key] = (party, process)
+        for batch in _batches(list(latest.items())):
+            keys = [key for key, _value in batch]
+            ledger = repository.get_ledger(self.session, "organisation", keys)
+            rows = repository.get_many(
+                self.session, Organisation, [entry.entity_id for entry in ledger.values()]
+            )
+            registered = repository.get_organisations_by_identifier(
+                self.session,
+                [
+                    p.identifier
+                    for p, _ in (v for _k, v in batch)
+                    if p.identifier and p.key not in ledger
+                ],
+            )
+            for key, (party, process) in batch:
+                self.organisation(party, process, ledger.get(key), rows, registered)
+
+    def organisation(
+        self,
+        party: MappedParty,
+        process: MappedRelease,
+        entry: OcdsLedger | None,
+        rows: dict[int, Organisation],
+        registered: dict[str, Organisation],
+    ) -> None:
+        where = {"pointer": party.pointer, "ocid": process.ocid, "source_key": party.key}
+        if party.issues:
+            self.rejected.append(
+                {"entity": "organisation", **where, "errors": _issues(party.issues)}
+            )
+            return
+        digest = content_hash(party.document)
+        if entry is None:
+            existing = registered.get(party.identifier or "")
+            if existing is not None:
+                self.organisation_ids[party.key] = existing.id or 0
+                reason = (
+                    "the organisation registered itself; imports do not change it"
+                    if not existing.provenance
+                    else "already imported outside this ledger; left as it is"
+                )
+                self.record(
+                    self.unchanged, "organisation", existing.id or 0, **where, reason=reason
+                )
+                return
+            try:
+                row = organisations.create_imported(
+                    self.session, self.caller, party.document, self.provenance(process)
+                )
+            except ProblemError as exc:
+                self.rejected.append(
+                    {"entity": "organisation", **where, "errors": self._problem(exc, party.pointer)}
+                )
+                return
+            self.organisation_ids[party.key] = row.id or 0
+            self.ledger("organisation", party.key, row.id or 0, process, digest)
+            self.record(self.created, "organisation", row.id or 0, **where)
+            return
+        row = rows.get(entry.entity_id)
+        if row is None:
+            return
+        self.organisation_ids[party.key] = row.id or 0
+        outcome, reason = self.compare(entry, process, digest)
+        if outcome == "update":
+            try:
+                organisations.update_imported(
+                    self.session, self.caller, row, party.document, self.provenance(process)
+                )
+            except ProblemError as exc:
+                if isinstance(exc, Forbidden):
+                    self.record(
+                        self.unchanged, "organisation", row.id or 0, **where, reason=exc.detail
+                    )
+                    return
+                self.rejected.append(
+                    {"entity": "organisation", **where, "errors": self._problem(exc, party.pointer)}
+                )
+                return
+            self.advance(entry, process, digest)
+            self.record(self.updated, "organisation", row.id or 0, **where)
+        else:
+            self.record(self.unchanged, "organisation", row.id or 0, **where, reason=reason)
+
+    # needs -----------------------------------------------------------------------------------
+
+    def needs(self) -> None:
+        processes = [process for process in self.plan.processes if process.need is not None]
+        for batch in _batches(processes):
+            ledger = repository.get_ledger(self.session, "need", [p.ocid for p in batch])
+            rows = repository.get_many(self.session, Need, [e.entity_id for e in ledger.values()])
+            for process in batch:
+                self.need(process, ledger.get(process.ocid), rows)
+
+    def need(self, process: MappedRelease, entry: OcdsLedger | None, rows: dict[int, Need]) -> None:
+        mapped = process.need
+        assert mapped is not None  # filtered by the caller
+        pointer = self.plan.pointers[process.ocid]
+        where = {"pointer": pointer, "ocid": process.ocid, "source_key": process.ocid}
+        owner = self.organisation_ids.get(process.buyer_key or "")
+        if mapped.issues or owner is None:
+            issues = mapped.issues or [Issue(pointer, "the buyer could not be imported")]
+            self.rejected.append({"entity": "need", **where, "errors": _issues(issues)})
+            return
+        digest = content_hash({**mapped.document, "organisation_id": owner})
+        try:
+            if entry is None:
+                body = schemas.NeedCreate.model_validate(
+                    {**mapped.document, "organisation_id": owner}
+                )
+                row = records.create(
+                    self.session,
+                    records.NEED,
+                    self.caller,
+                    body,
+                    provenance=self.provenance(process),
+                )
+                self.ledger("need", process.ocid, row.id, process, digest)
+                self.record(self.created, "need", row.id, **where)
+                return
+            row = rows.get(entry.entity_id)
+            if row is None:
+                reason = "the need imported from this ocid was deleted; imports do not restore it"
+                self.record(self.unchanged, "need", entry.entity_id, **where, reason=reason)
+                return
+            outcome, reason = self.compare(entry, process, digest)
+            if outcome != "update":
+                self.record(self.unchanged, "need", row.id or 0, **where, reason=reason)
+                return
+            patch = schemas.NeedUpdate.model_validate(mapped.document)
+            records.update(
+                self.session,
+                records.NEED,
+                self.caller,
+                row.id or 0,
+                patch,
+                if_match=etag_for(row.version),
+                provenance=self.provenance(process),
+            )
+        except ValidationError as exc:
+            errors = self._validation(exc, mapped.sources, pointer)
+            self.rejected.append({"entity": "need", **where, "errors": errors})
+            return
+        except ProblemError as exc:
+            self.rejected.append({"entity": "need", **where, "errors": self._problem(exc, pointer)})
+            return
+        self.advance(entry, process, digest)
+        self.record(self.updated, "need", row.id or 0, **where)
+
+    # shared ------------------------------------------------------------------------------------
+
+    def compare(self, entry: OcdsLedger, process: MappedRelease, digest: str) -> tuple[str, str]:
+        incoming = datetime.fromisoformat(process.release_date)
+        applied = entry.release_date
+        if applied.tzinfo is None:  # SQLite hands back naive UTC
+            applied = applied.replace(tzinfo=incoming.tzinfo)
+        if incoming < applied:
+            return "ignore", (
+                f"release {process.release_id} ({process.release_date}) is older than release "
+                f"{entry.release_id} ({applied.isoformat()}), already applied"
+            )
+        if digest == entry.content_hash:
+            if incoming > applied:
+                self.advance(entry, process, digest)
+            return "same", "already imported with the same content"
+        return "update", ""
+
+    def ledger(
+        self, entity: str, key: str, entity_id: int, process: MappedRelease, digest: str
+    ) -> None:
+        repository.add_ledger(
+            self.session,
+            OcdsLedger(
+                entity=entity,
+                source_key=key,
+                entity_id=entity_id,
+                release_date=datetime.fromisoformat(process.release_date),
+                release_id=process.release_id[:400],
+                content_hash=digest,
+            ),
+        )
+
+    def advance(self, entry: OcdsLedger, process: MappedRelease, digest: str) -> None:
+        entry.release_date = datetime.fromisoformat(process.release_date)
+        entry.release_id = process.release_id[:400]
+        entry.content_hash = digest
+        self.session.add(entry)
+
+    def _problem(self, exc: ProblemError, pointer: str) -> list[dict[str, str]]:
+        if exc.errors:
+            return [{"pointer": pointer, "reason": f"{e.field}: {e.reason}"} for e in exc.errors]
+        return [{"pointer": pointer, "reason": exc.detail or exc.title}]
+
+    def _validation(
+        self, exc: ValidationError, sources: dict[str, str], pointer: str
+    ) -> list[dict[str, str]]:
+        errors = []
+        for error in exc.errors():
+            name = field_path(error.get("loc", ()))
+            source = sources.get(name) or sources.get(name.split(".")[0]) or pointer
+            errors.append({"pointer": source, "reason": f"{name}: {error.get('msg', 'invalid')}"})
+        return errors
+
+    def report(self) -> schemas.ImportReport:
+        warnings = [
+            {"pointer": issue.pointer, "reason": issue.reason}
+            for process in self.plan.processes
+            for issue in process.warnings
+        ]
+        return schemas.ImportReport.model_validate(
+            {
+                "format": self.plan.shape,
+                "publisher": self.plan.publisher,
+                "releases": self.plan.releases_read,
+                "counts": {
+                    "created": len(self.created),
+                    "updated": len(self.updated),
+                    "unchanged": len(self.unchanged),
+                    "rejected": len(self.rejected),
+                },
+                "created": self.created,
+                "updated": self.updated,
+                "unchanged": self.unchanged,
+                "rejected": self.rejected,
+                "warnings": warnings,
+            }
+        )
+
+
+def import_package(
+    session: Session,
+    caller: Caller,
+    body: IO[bytes],
+    *,
+    json_lines: bool,
+    country: str | None,
+) -> schemas.ImportReport:
+    """Import one posted OCDS document (see the module docstring for the semantics)."""
+    require_role(caller, "partner")
+    plan = plan_import(read_document(body, json_lines=json_lines), default_country=country)
+    run = _Import(session, caller, plan)
+    run.organisations()
+    run.needs()
+    return run.report()
