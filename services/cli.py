@@ -1,7 +1,7 @@
 """`cityfit`: run, migrate and seed the platform.
 
-    cityfit up [--data-dir DIR] [--no-demo]   the three services with demo data (embedded SQLite)
-    cityfit serve SERVICE                     one service in the foreground
+    cityfit up [--data-dir DIR] [--no-demo]   the services and the web console, with demo data
+    cityfit serve SERVICE                     one service (or the console) in the foreground
     cityfit migrate [SERVICE]                 apply migrations
     cityfit seed --suppliers N --needs M      a reproducible synthetic catalogue, bulk-loaded
     cityfit demo                              load the demo catalogue now
@@ -21,6 +21,7 @@ import importlib
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,6 +46,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class ServiceEntry:
     name: str
     env_prefix: str
+    # the console keeps no data: nothing to migrate
+    database: bool = True
 
     @property
     def package(self) -> str:
@@ -72,8 +75,10 @@ SERVICES = {
         ServiceEntry("catalogue", "CATALOGUE_"),
         ServiceEntry("evaluation", "EVALUATION_"),
         ServiceEntry("matching", "MATCHING_"),
+        ServiceEntry("console", "CONSOLE_", database=False),
     )
 }
+DATABASE_SERVICES = sorted(name for name, entry in SERVICES.items() if entry.database)
 
 
 def available_services() -> list[ServiceEntry]:
@@ -88,7 +93,7 @@ def _settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    names = [args.service] if args.service else [entry.name for entry in available_services()]
+    names = [args.service] if args.service else [e.name for e in available_services() if e.database]
     for name in names:
         entry = SERVICES[name]
         entry.module().migrate(entry.settings(**_settings_overrides(args)))
@@ -103,7 +108,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["port"] = args.port
     settings = entry.settings(**overrides)
     module = entry.module()
-    module.migrate(settings)
+    if entry.database:
+        module.migrate(settings)
     app = module.create_app(settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0
@@ -211,10 +217,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     for entry in entries:
         settings = entry.settings(data_dir=data_dir)
         ports[entry.name] = settings.port
-        entry.module().migrate(settings)
+        if entry.database:
+            entry.module().migrate(settings)
     catalogue_url = f"http://127.0.0.1:{ports['catalogue']}"
     env.setdefault("EVALUATION_CATALOGUE_URL", catalogue_url)
     env.setdefault("MATCHING_CATALOGUE_URL", catalogue_url)
+    env.setdefault("CONSOLE_CATALOGUE_URL", catalogue_url)
+    for name in ("evaluation", "matching"):
+        if name in ports:
+            env.setdefault(f"CONSOLE_{name.upper()}_URL", f"http://127.0.0.1:{ports[name]}")
     # the local demo's webhooks go to receivers on this machine
     env.setdefault("MATCHING_ALLOW_PRIVATE_WEBHOOKS", "true")
     if "evaluation" in ports:
@@ -290,13 +301,21 @@ def _print_welcome(
     demo_keys: dict[str, Any] | None,
 ) -> None:
     print("\nCityFIT Match is running (Ctrl-C stops every service):\n")
+    keys_file = data_dir / "demo-keys.json"
+    keys = (demo_keys or json.loads(keys_file.read_text())) if keys_file.exists() else None
+    if "console" in ports:
+        print(f"  open the console: http://127.0.0.1:{ports['console']}/")
+        if keys and "torino" in keys["organisations"]:
+            torino = keys["organisations"]["torino"]["api_key"]
+            print(f"  (sign in as the demo city of Torino with {torino})")
+        print()
     for entry in entries:
+        if not entry.database:
+            continue
         url = f"http://127.0.0.1:{ports[entry.name]}"
         print(f"  {entry.name:<11} {url}   API docs: {url}/docs   metrics: {url}/metrics")
     print(f"\n  data:       {data_dir} (one SQLite file per service; logs in {data_dir / 'logs'})")
-    keys_file = data_dir / "demo-keys.json"
-    if keys_file.exists():
-        keys = demo_keys or json.loads(keys_file.read_text())
+    if keys:
         print(f"  demo keys:  {keys_file}")
         print(f"  admin key:  {keys['admin_key']}")
     catalogue = f"http://127.0.0.1:{ports['catalogue']}"
@@ -309,7 +328,29 @@ def _print_welcome(
     sys.stdout.flush()
 
 
+def _ensure_chromium() -> str | None:
+    """The browser tests drive Debian's Chromium: install it when missing and we may (root with
+    apt-get), else say what to install. None when it is there."""
+    if shutil.which("chromium"):
+        return None
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("$ apt-get install chromium (the browser tests drive it)", flush=True)
+        quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+            subprocess.run(step, env=quiet, check=False)
+        if shutil.which("chromium"):
+            return None
+    return (
+        "the browser tests need Chromium: install Debian's package "
+        "(`sudo apt-get install chromium`) and run again"
+    )
+
+
 def cmd_test(args: argparse.Namespace) -> int:
+    missing = _ensure_chromium()
+    if missing:
+        print(missing, file=sys.stderr)
+        return 1
     steps: list[list[str]] = [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
@@ -335,17 +376,17 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
-    up = add("up", cmd_up, "run the three services with demo data")
+    up = add("up", cmd_up, "run the services and the web console with demo data")
     up.add_argument("--data-dir", default="data")
     up.add_argument("--no-demo", action="store_true", help="do not load the demo catalogue")
 
-    serve = add("serve", cmd_serve, "run one service in the foreground")
+    serve = add("serve", cmd_serve, "run one service (or the console) in the foreground")
     serve.add_argument("service", choices=sorted(SERVICES))
     serve.add_argument("--data-dir")
     serve.add_argument("--port", type=int)
 
     migrate = add("migrate", cmd_migrate, "apply database migrations")
-    migrate.add_argument("service", nargs="?", choices=sorted(SERVICES))
+    migrate.add_argument("service", nargs="?", choices=DATABASE_SERVICES)
     migrate.add_argument("--data-dir")
 
     seed = add("seed", cmd_seed, "bulk-load a reproducible synthetic catalogue")

@@ -21,7 +21,7 @@ def free_port() -> int:
 
 
 def test_up_serves_the_demo_catalogue_and_stops_cleanly(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("CATALOGUE", "EVALUATION", "MATCHING")}
+    ports = {name: free_port() for name in ("CATALOGUE", "EVALUATION", "MATCHING", "CONSOLE")}
     env = {**os.environ, **{f"{name}_PORT": str(port) for name, port in ports.items()}}
     env.pop("CATALOGUE_DATABASE_URL", None)
     process = subprocess.Popen(
@@ -32,6 +32,7 @@ def test_up_serves_the_demo_catalogue_and_stops_cleanly(tmp_path: Path) -> None:
         text=True,
     )
     catalogue = f"http://127.0.0.1:{ports['CATALOGUE']}"
+    console = f"http://127.0.0.1:{ports['CONSOLE']}"
     output: list[str] = []
     try:
         assert process.stdout is not None
@@ -43,6 +44,13 @@ def test_up_serves_the_demo_catalogue_and_stops_cleanly(tmp_path: Path) -> None:
                 break
         printed = "".join(output)
         assert f"{catalogue}/docs" in printed, printed
+        # the console's address comes first, before the services'
+        assert printed.index(f"open the console: {console}/") < printed.index(catalogue), printed
+        page = httpx.get(f"{console}/")
+        assert page.status_code == 200
+        assert "CityFIT Match" in page.text
+        through = httpx.get(f"{console}/api/catalogue/v1/needs", params={"limit": 1})
+        assert through.json()["items"][0]["id"] == 1
 
         needs = httpx.get(f"{catalogue}/v1/needs", params={"limit": 500}).json()["items"]
         assert any(n["category"] == "public_lighting" for n in needs)
@@ -59,9 +67,10 @@ def test_up_serves_the_demo_catalogue_and_stops_cleanly(tmp_path: Path) -> None:
         remaining, _ = process.communicate(timeout=30)
     assert "all services stopped" in remaining
     assert process.returncode == 0
-    try:
-        httpx.get(f"{catalogue}/healthz", timeout=1)
-        still_running = True
-    except httpx.HTTPError:
-        still_running = False
-    assert not still_running
+    for url in (catalogue, console):
+        try:
+            httpx.get(f"{url}/healthz", timeout=1)
+            still_running = True
+        except httpx.HTTPError:
+            still_running = False
+        assert not still_running, url
