@@ -46,7 +46,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pycountry
@@ -232,14 +232,19 @@ def in_nuts(country: str) -> bool:
 
 def region_by_name(country: str, *names: Any) -> str | None:
     """The NUTS code of the first name (region, locality...) that is a region's name."""
-    table = _nuts_by_name(country)
     for name in names:
         text = _text(name)
         if text:
-            code = table.get(" ".join(re.findall(r"\w+", fold(text))))
+            code = _region_named(country, text)
             if code:
                 return code
     return None
+
+
+@lru_cache(maxsize=20_000)
+def _region_named(country: str, text: str) -> str | None:
+    # the same buyers' localities recur across a package's releases: fold each once
+    return _nuts_by_name(country).get(" ".join(re.findall(r"\w+", fold(text))))
 
 
 # --- parties ------------------------------------------------------------------------------

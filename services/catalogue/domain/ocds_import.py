@@ -44,6 +44,8 @@ def _absolute(
     mapped: MappedRelease, releases: list[tuple[str, dict[str, Any]]], compiled: dict[str, Any]
 ) -> None:
     def where(relative: str) -> str:
+        if len(releases) == 1:  # one release (or a compiled one): it is the source
+            return releases[0][0] + relative
         return source_pointer(releases, compiled, relative)
 
     mapped.warnings = [Issue(where(issue.pointer), issue.reason) for issue in mapped.warnings]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from types import SimpleNamespace
 from typing import IO, Any
 
 import ijson
@@ -43,6 +44,7 @@ from services.catalogue.domain.ocds_package import (
     classify,
     prune,
 )
+from services.catalogue.domain.ownership import Actor, may_act_for
 from services.catalogue.service import organisations, records
 from services.catalogue.store import repository
 from services.catalogue.store.tables import Need, OcdsLedger, Organisation
@@ -230,11 +232,20 @@ class _Import:
         processes = [process for process in self.plan.processes if process.need is not None]
         for batch in _batches(processes):
             ledger = repository.get_ledger(self.session, "need", [p.ocid for p in batch])
-            rows = repository.get_many(self.session, Need, [e.entity_id for e in ledger.values()])
+            versions = repository.get_versions(
+                self.session, Need, [entry.entity_id for entry in ledger.values()]
+            )
+            pending: list[tuple[MappedRelease, schemas.NeedCreate, str]] = []
             for process in batch:
-                self.need(process, ledger.get(process.ocid), rows)
+                created = self.need(process, ledger.get(process.ocid), versions)
+                if created is not None:
+                    pending.append(created)
+            self.create_needs(pending)
 
-    def need(self, process: MappedRelease, entry: OcdsLedger | None, rows: dict[int, Need]) -> None:
+    def need(
+        self, process: MappedRelease, entry: OcdsLedger | None, versions: dict[int, int]
+    ) -> tuple[MappedRelease, schemas.NeedCreate, str] | None:
+        """Update or leave an imported need; a new one is returned, to be created in bulk."""
         mapped = process.need
         assert mapped is not None  # filtered by the caller
         pointer = self.plan.pointers[process.ocid]
@@ -243,51 +254,112 @@ class _Import:
         if mapped.issues or owner is None:
             issues = mapped.issues or [Issue(pointer, "the buyer could not be imported")]
             self.rejected.append({"entity": "need", **where, "errors": _issues(issues)})
-            return
+            return None
         digest = content_hash({**mapped.document, "organisation_id": owner})
         try:
             if entry is None:
                 body = schemas.NeedCreate.model_validate(
                     {**mapped.document, "organisation_id": owner}
                 )
-                row = records.create(
-                    self.session,
-                    records.NEED,
-                    self.caller,
-                    body,
-                    provenance=self.provenance(process),
-                )
-                self.ledger("need", process.ocid, row.id, process, digest)
-                self.record(self.created, "need", row.id, **where)
-                return
-            row = rows.get(entry.entity_id)
-            if row is None:
+                self.check_owner(owner)
+                return process, body, digest
+            version = versions.get(entry.entity_id)
+            if version is None:
                 reason = "the need imported from this ocid was deleted; imports do not restore it"
                 self.record(self.unchanged, "need", entry.entity_id, **where, reason=reason)
-                return
+                return None
             outcome, reason = self.compare(entry, process, digest)
             if outcome != "update":
-                self.record(self.unchanged, "need", row.id or 0, **where, reason=reason)
-                return
+                self.record(self.unchanged, "need", entry.entity_id, **where, reason=reason)
+                return None
             patch = schemas.NeedUpdate.model_validate(mapped.document)
             records.update(
                 self.session,
                 records.NEED,
                 self.caller,
-                row.id or 0,
+                entry.entity_id,
                 patch,
-                if_match=etag_for(row.version),
+                if_match=etag_for(version),
                 provenance=self.provenance(process),
             )
         except ValidationError as exc:
             errors = self._validation(exc, mapped.sources, pointer)
             self.rejected.append({"entity": "need", **where, "errors": errors})
-            return
+            return None
         except ProblemError as exc:
             self.rejected.append({"entity": "need", **where, "errors": self._problem(exc, pointer)})
-            return
+            return None
         self.advance(entry, process, digest)
-        self.record(self.updated, "need", row.id or 0, **where)
+        self.record(self.updated, "need", entry.entity_id, **where)
+        return None
+
+    def check_owner(self, owner_id: int) -> None:
+        """The rule `records.create` applies to its owner: a municipality this key acts for."""
+        owner = repository.get_organisation(self.session, owner_id)
+        if owner is None or owner.kind not in (records.NEED.owner_kinds or ()):
+            kind = owner.kind if owner else "missing organisation"
+            raise ValidationFailed(
+                "Invalid fields: organisation_id",
+                errors=[
+                    FieldError(
+                        field="organisation_id",
+                        reason=f"a need belongs to a municipality, not a {kind}",
+                    )
+                ],
+            )
+        actor = Actor(organisation_id=self.caller.organisation_id, role=self.caller.role)
+        if not may_act_for(actor, owner.id or 0, owner.brought_by_id):
+            raise Forbidden(f"this key may not act for organisation {owner.id}")
+
+    def create_needs(self, pending: list[tuple[MappedRelease, schemas.NeedCreate, str]]) -> None:
+        """New needs in multi-row inserts: the same documents, code rows and feed entries as
+        `records.create` writes one at a time (as `seeding` does for the demo catalogue)."""
+        if not pending:
+            return
+        kind = records.NEED
+        rows = []
+        for process, body, _digest in pending:
+            doc = body.model_dump(mode="json", exclude={"organisation_id"}, exclude_none=True)
+            rows.append(
+                {
+                    "organisation_id": body.organisation_id,
+                    "doc": doc,
+                    "provenance": self.provenance(process),
+                    "version": 1,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                    **kind.columns(doc),
+                }
+            )
+        ids = repository.insert_returning_ids(self.session, Need, rows)
+        codes, changes, ledger = [], [], []
+        for record_id, row, (process, _body, digest) in zip(ids, rows, pending, strict=True):
+            view = SimpleNamespace(id=record_id, **row)
+            codes += [
+                {"entity": kind.entity, "entity_id": record_id, "scheme": scheme, "stem": stem}
+                for scheme, stem in sorted(set(kind.codes(row["doc"])))
+            ]
+            changes.append(
+                {
+                    "entity": kind.entity,
+                    "entity_id": record_id,
+                    "op": "upsert",
+                    "data": records.public_document(kind, view),
+                    "at": self.now,
+                }
+            )
+            ledger.append(self.ledger_row("need", process.ocid, record_id, process, digest))
+            self.record(
+                self.created,
+                "need",
+                record_id,
+                pointer=self.plan.pointers[process.ocid],
+                ocid=process.ocid,
+                source_key=process.ocid,
+            )
+        repository.add_codes_bulk(self.session, codes)
+        repository.record_changes_bulk(self.session, changes)
+        repository.add_ledger_bulk(self.session, ledger)
 
     # shared ------------------------------------------------------------------------------------
 
@@ -311,16 +383,20 @@ class _Import:
         self, entity: str, key: str, entity_id: int, process: MappedRelease, digest: str
     ) -> None:
         repository.add_ledger(
-            self.session,
-            OcdsLedger(
-                entity=entity,
-                source_key=key,
-                entity_id=entity_id,
-                release_date=datetime.fromisoformat(process.release_date),
-                release_id=process.release_id[:400],
-                content_hash=digest,
-            ),
+            self.session, OcdsLedger(**self.ledger_row(entity, key, entity_id, process, digest))
         )
+
+    def ledger_row(
+        self, entity: str, key: str, entity_id: int, process: MappedRelease, digest: str
+    ) -> dict[str, Any]:
+        return {
+            "entity": entity,
+            "source_key": key,
+            "entity_id": entity_id,
+            "release_date": datetime.fromisoformat(process.release_date),
+            "release_id": process.release_id[:400],
+            "content_hash": digest,
+        }
 
     def advance(self, entry: OcdsLedger, process: MappedRelease, digest: str) -> None:
         entry.release_date = datetime.fromisoformat(process.release_date)

@@ -250,3 +250,16 @@ def get_ledger(session: Session, entity: str, keys: Sequence[str]) -> dict[str, 
 
 def add_ledger(session: Session, row: OcdsLedger) -> None:
     session.add(row)
+
+
+def get_versions(session: Session, table: type[SQLModel], ids: Sequence[int]) -> dict[int, int]:
+    """`id → version` of the rows that exist (without loading their documents)."""
+    if not ids:
+        return {}
+    statement = select(table.id, table.version).where(table.id.in_(ids))  # type: ignore[attr-defined]
+    return {int(row[0]): int(row[1]) for row in session.execute(statement)}
+
+
+def add_ledger_bulk(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(OcdsLedger), rows)
