@@ -144,9 +144,10 @@ export function copyButton(text) {
   return button;
 }
 
-export function secretBox(text, testid) {
+// A key or signing secret the API shows once: say so, and make it easy to copy.
+export function secretBox(text, testid, message = "saveItNow") {
   return h("div", { class: "notice warn" },
-    h("strong", {}, t("saveItNow")),
+    h("strong", {}, t(message)),
     h("div", { class: "actions" }, h("code", { class: "secret", "data-testid": testid }, text), copyButton(text)));
 }
 

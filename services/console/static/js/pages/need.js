@@ -300,7 +300,7 @@ async function renderSubscribe(body, need, caller) {
       const { data } = await api("matching", "/v1/subscriptions", { method: "POST", body: payload });
       clearErrors(form);
       replace(result, notice(t("subscribed", { id: data.id })),
-        data.secret ? secretBox(data.secret, "subscription-secret") : null,
+        data.secret ? secretBox(data.secret, "subscription-secret", "saveSecretNow") : null,
         h("a", { href: "#/subscriptions" }, t("navSubscriptions")));
     } catch (error) {
       showErrors(form, error);

@@ -114,7 +114,7 @@ function createCard(caller, done) {
     try {
       const { data } = await api("matching", "/v1/subscriptions", { method: "POST", body });
       clearErrors(form);
-      replace(result, notice(t("subscribed", { id: data.id })), data.secret ? secretBox(data.secret, "subscription-secret") : null);
+      replace(result, notice(t("subscribed", { id: data.id })), data.secret ? secretBox(data.secret, "subscription-secret", "saveSecretNow") : null);
       await done();
     } catch (error) {
       showErrors(form, error);
