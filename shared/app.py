@@ -29,6 +29,7 @@ from shared import idempotency
 from shared.db import UnitOfWork
 from shared.errors import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
+from shared.openapi_links import Link, add_links
 from shared.settings import ServiceSettings
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -132,10 +133,12 @@ def create_service_app(
     routers: Sequence[APIRouter],
     resources: Callable[[FastAPI], AbstractContextManager[None]],
     readiness_checks: dict[str, ReadinessCheck] | None = None,
+    links: Sequence[Link] = (),
     version: str = "1.0.0",
 ) -> FastAPI:
     """Build a service app; `resources(app)` opens what the service holds (engine, clients,
-    workers) on `app.state` for the lifespan of the app and closes it afterwards."""
+    workers) on `app.state` for the lifespan of the app and closes it afterwards; `links` are
+    the OpenAPI links its document declares (`shared.openapi_links`)."""
     checks: dict[str, ReadinessCheck] = {"database": _database_ready, **(readiness_checks or {})}
 
     @asynccontextmanager
@@ -203,13 +206,14 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
 
-    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi_with_problems(app, links)  # type: ignore[method-assign]
     return app
 
 
-def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
+def _openapi_with_problems(app: FastAPI, links: Sequence[Link]) -> dict[str, Any]:
     """Document every error as problem+json: 422 replaces FastAPI's default shape, and a
-    `default` response covers the other statuses a route can answer (401, 403, 404, 409...)."""
+    `default` response covers the other statuses a route can answer (401, 403, 404, 409...);
+    then add the service's links."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -232,5 +236,6 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
             )
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    add_links(schema, links)
     app.openapi_schema = schema
     return schema

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.catalogue.api import changes, imports, keys, organisations, records, reference
+from services.catalogue.api.links import LINKS
 from services.catalogue.service import bootstrap
 from services.catalogue.service.keys import DatabaseKeyResolver
 from services.catalogue.settings import CatalogueSettings
@@ -57,4 +58,5 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
             imports.router,
         ],
         resources=resources,
+        links=LINKS,
     )

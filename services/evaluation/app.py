@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.evaluation.api import appraisals, calculations, templates
+from services.evaluation.api.links import LINKS
 from services.evaluation.settings import EvaluationSettings
 from shared.app import create_service_app
 from shared.auth import IntrospectionKeyResolver
@@ -66,4 +67,5 @@ def create_app(
         routers=[templates.router, appraisals.router, calculations.router],
         resources=resources,
         readiness_checks={"catalogue": _catalogue_ready},
+        links=LINKS,
     )

@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.matching.api import index, matches, programme, subscriptions
+from services.matching.api.links import LINKS
 from services.matching.clients.catalogue import CatalogueFeed
 from services.matching.clients.evaluation import BankabilitySource
 from services.matching.clients.webhooks import WebhookClient, make_webhook_client
@@ -154,4 +155,5 @@ def create_app(
         routers=[matches.router, subscriptions.router, index.router, programme.router],
         resources=resources,
         readiness_checks={"index": _index_ready, "catalogue_feed": _catalogue_feed},
+        links=LINKS,
     )
