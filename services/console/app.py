@@ -16,6 +16,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Response
@@ -30,6 +31,28 @@ from shared.http import make_client
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 
 STATIC = Path(__file__).parent / "static"
+# Pages build their DOM from text nodes and load modules from this origin only; the policy says
+# so to the browser, so injected markup could neither run a script nor send the key elsewhere.
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class Pages(StaticFiles):
+    """The static pages, revalidated on every load (`no-cache`: an ETag check, 304 when
+    unchanged), so an upgrade never runs old and new modules side by side."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.update(PAGE_HEADERS)
+        return response
 
 
 def _reachable(client: httpx.Client) -> str:
@@ -110,5 +133,5 @@ def create_app(
 
     app.include_router(passthrough.router)
     # last: every path the routes above do not answer is a page or an asset
-    app.mount("/", StaticFiles(directory=STATIC, html=True), name="pages")
+    app.mount("/", Pages(directory=STATIC, html=True), name="pages")
     return app

@@ -52,6 +52,20 @@ class TestPages:
         assert script.status_code == 200
         assert "javascript" in script.headers["content-type"]
 
+    def test_pages_are_revalidated_and_run_only_this_origins_scripts(
+        self, console: TestClient
+    ) -> None:
+        page = console.get("/")
+        assert page.headers["cache-control"] == "no-cache"
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy
+        assert "connect-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert page.headers["x-content-type-options"] == "nosniff"
+        unchanged = console.get("/js/api.js")
+        again = console.get("/js/api.js", headers={"If-None-Match": unchanged.headers["etag"]})
+        assert again.status_code == 304
+
     def test_an_unknown_page_is_a_problem_not_a_crash(self, console: TestClient) -> None:
         answer = console.get("/no-such-page.html")
         assert answer.status_code == 404
