@@ -62,6 +62,13 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server so far: unlike wall time, not inflated when other
+    processes share the machine's cores."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def post(client: httpx.Client, key: str, body: bytes) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
     response = client.post(
@@ -120,10 +127,15 @@ def main() -> int:
             registered.raise_for_status()
             key = registered.json()["api_key"]
             rss_before = peak_rss_mb(process.pid)
+            cpu_start = cpu_seconds(process.pid)
             first_time, first = post(client, key, body)
+            cpu_first = cpu_seconds(process.pid) - cpu_start
             rss_after_first = peak_rss_mb(process.pid)
+            cpu_start = cpu_seconds(process.pid)
             second_time, second = post(client, key, body)
+            cpu_second = cpu_seconds(process.pid) - cpu_start
             rss_after_second = peak_rss_mb(process.pid)
+            load = os.getloadavg()[0]
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -133,14 +145,18 @@ def main() -> int:
     size_mb = len(body) / 1e6
     print(f"OCDS import over HTTP on {database}: {args.releases} releases, {size_mb:.1f} MB body")
     print(
-        f"  first post:  {first_time:.2f} s, counts {first['counts']} "
-        f"({first['releases']} releases read)"
+        f"  first post:  {first_time:.2f} s ({cpu_first:.2f} s server CPU), "
+        f"counts {first['counts']} ({first['releases']} releases read)"
     )
-    print(f"  second post: {second_time:.2f} s, counts {second['counts']}")
+    print(
+        f"  second post: {second_time:.2f} s ({cpu_second:.2f} s server CPU), "
+        f"counts {second['counts']}"
+    )
     print(
         f"  server peak RSS (VmHWM): {rss_before:.0f} MB before, {rss_after_first:.0f} MB after "
         f"the first post, {rss_after_second:.0f} MB after the second"
     )
+    print(f"  machine load average (1 min) at the end: {load:.1f} on {os.cpu_count()} cores")
     created_needs = sum(1 for item in first["created"] if item["entity"] == "need")
     unchanged = second["counts"]["unchanged"]
     ok = created_needs == args.releases and unchanged == first["counts"]["created"]

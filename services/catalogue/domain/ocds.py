@@ -459,7 +459,7 @@ def category_for(cpv_codes: list[str], title: str) -> str:
         for listed, category in CATEGORY_CPV.items():
             if stem.startswith(cpv_stem(listed)):
                 return category
-    folded = fold(title)
+    folded = title.casefold()  # the words are plain ASCII: no need to strip accents
     for category, words in CATEGORY_WORDS:
         if any(word in folded for word in words):
             return category

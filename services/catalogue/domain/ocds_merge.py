@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 WHOLE_LIST_MERGE = frozenset({"additionalClassifications", "tag", "roles"})
@@ -33,7 +34,12 @@ def parse_date(value: Any) -> tuple[datetime | None, bool]:
     text was ISO 8601; `(None, False)` when no date can be read at all."""
     if not isinstance(value, str) or not value.strip():
         return None, False
-    text = value.strip()
+    return _parse_text(value.strip())
+
+
+@lru_cache(maxsize=50_000)
+def _parse_text(text: str) -> tuple[datetime | None, bool]:
+    # a package repeats the same dates (a publisher's daily batch): parse each text once
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

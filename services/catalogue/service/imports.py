@@ -119,6 +119,8 @@ class _Import:
             for issue in plan.rejected
         ]
         self.organisation_ids: dict[str, int] = {}
+        # strong references: the session's identity map is weak, and needs check their owner
+        self.owners: dict[int, Organisation] = {}
 
     def provenance(self, process: MappedRelease) -> dict[str, Any]:
         return {
@@ -135,6 +137,10 @@ class _Import:
         self, outcome: list[dict[str, Any]], entity: str, row_id: int, **fields: Any
     ) -> None:
         outcome.append({"entity": entity, "id": row_id, **fields})
+
+    def keep(self, key: str, row: Organisation) -> None:
+        self.organisation_ids[key] = row.id or 0
+        self.owners[row.id or 0] = row
 
     # organisations ---------------------------------------------------------------------------
 
@@ -178,7 +184,7 @@ class _Import:
         if entry is None:
             existing = registered.get(party.identifier or "")
             if existing is not None:
-                self.organisation_ids[party.key] = existing.id or 0
+                self.keep(party.key, existing)
                 reason = (
                     "the organisation registered itself; imports do not change it"
                     if not existing.provenance
@@ -197,14 +203,14 @@ class _Import:
                     {"entity": "organisation", **where, "errors": self._problem(exc, party.pointer)}
                 )
                 return
-            self.organisation_ids[party.key] = row.id or 0
+            self.keep(party.key, row)
             self.ledger("organisation", party.key, row.id or 0, process, digest)
             self.record(self.created, "organisation", row.id or 0, **where)
             return
         row = rows.get(entry.entity_id)
         if row is None:
             return
-        self.organisation_ids[party.key] = row.id or 0
+        self.keep(party.key, row)
         outcome, reason = self.compare(entry, process, digest)
         if outcome == "update":
             try:
@@ -295,7 +301,7 @@ class _Import:
 
     def check_owner(self, owner_id: int) -> None:
         """The rule `records.create` applies to its owner: a municipality this key acts for."""
-        owner = repository.get_organisation(self.session, owner_id)
+        owner = self.owners.get(owner_id)
         if owner is None or owner.kind not in (records.NEED.owner_kinds or ()):
             kind = owner.kind if owner else "missing organisation"
             raise ValidationFailed(
