@@ -34,27 +34,42 @@ NOTES_KEPT = 5
 
 
 class SummaryCache:
-    """The last answers per question, each valid while the index snapshot it read is current."""
+    """The last answers per question, each valid while the index snapshot it read is current.
+
+    One computation per question at a time: dashboards opened together while the index moves
+    wait for the one summary being computed rather than each ranking every need again."""
 
     def __init__(self, max_age_seconds: float = 30.0) -> None:
         self.max_age_seconds = max_age_seconds
         self._answers: dict[Hashable, tuple[TextIndex, float, dict[str, Any]]] = {}
+        self._computing: dict[Hashable, threading.Lock] = defaultdict(threading.Lock)
         self._lock = threading.Lock()
+
+    def _kept(self, question: Hashable, index: TextIndex) -> dict[str, Any] | None:
+        with self._lock:
+            kept = self._answers.get(question)
+        fresh = kept is not None and time.monotonic() - kept[1] < self.max_age_seconds
+        return kept[2] if fresh and kept[0] is index else None
 
     def answer(
         self, question: Hashable, index: TextIndex, compute: Callable[[], dict[str, Any]]
     ) -> dict[str, Any]:
-        now = time.monotonic()
+        kept = self._kept(question, index)
+        if kept is not None:
+            return kept
         with self._lock:
-            kept = self._answers.get(question)
-        if kept is not None and kept[0] is index and now - kept[1] < self.max_age_seconds:
-            return kept[2]
-        fresh = compute()
-        with self._lock:
-            # a handful of questions at most (today x level x window); never let it grow
-            if len(self._answers) > 32:
-                self._answers.clear()
-            self._answers[question] = (index, now, fresh)
+            computing = self._computing[question]
+        with computing:
+            kept = self._kept(question, index)
+            if kept is not None:
+                return kept
+            fresh = compute()
+            with self._lock:
+                # a handful of questions at most (today x level x window); never let it grow
+                if len(self._answers) > 32:
+                    self._answers.clear()
+                    self._computing.clear()
+                self._answers[question] = (index, time.monotonic(), fresh)
         return fresh
 
 
