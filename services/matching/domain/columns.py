@@ -28,11 +28,15 @@ fuzzy keyword component is computed over columns too.
 
 Currencies are also small integer codes (`currency_code`, `in_currency`). Per-row answers that
 depend on one query value only (`covering(region)`, `forms_compatible(mask)`, `code_depths(code)`,
-of which `cpv_depths` takes the maximum) are cached per table, bounded (`CACHE_SIZE` entries).
+`cpv_depths(codes)` their maximum, `family_passes(family)`, the tolerated budget bounds per
+currency and tolerance behind `budget_within`) are cached per table, bounded (`CACHE_SIZE`
+entries); a query then reads them at its rows only. `budget_fit` uses `log_ranges`
+(`scoring.LogRanges`, the ranges prepared in log space once).
 
 Every array is read-only: a segment never changes once built (index snapshots share them).
-Checked through `tests/domain/test_ranking.py` (vectorised masks agree with the per-candidate
-constraints on random catalogues).
+Checked by `tests/domain/test_columns.py` (the cached answers against the per-record
+constraints and components) and through `tests/domain/test_ranking.py` (vectorised masks
+agree with the per-candidate constraints on random catalogues).
 """
 
 from __future__ import annotations
@@ -59,7 +63,9 @@ from services.matching.domain.records import (
     Organisation,
 )
 from services.matching.domain.scoring import (
+    NEUTRAL,
     FuzzyVocabulary,
+    LogRanges,
     fuzzy_choices,
     log_amount,
     significant,
@@ -111,6 +117,7 @@ class RowTable:
     money_high: NDArray[np.float64]
     log_low: NDArray[np.float64]
     log_high: NDArray[np.float64]
+    log_ranges: LogRanges
     cpv_declared: NDArray[np.bool_]
     cpv_prefixes: Mapping[str, NDArray[np.int32]]
     own_cpv_prefixes: Mapping[str, NDArray[np.int32]]
@@ -219,6 +226,8 @@ class RowTable:
                     co_financing[row] = record.co_financing_rate
 
         currency_names, currency_code = np.unique(currency, return_inverse=True)
+        log_low = log_amount(np.nan_to_num(money_low, nan=1.0))
+        log_high = log_amount(np.nan_to_num(money_high, nan=1.0))
         return cls(
             kind=kind,
             size=n,
@@ -232,8 +241,9 @@ class RowTable:
             ),
             money_low=_frozen(money_low),
             money_high=_frozen(money_high),
-            log_low=_frozen(log_amount(np.nan_to_num(money_low, nan=1.0))),
-            log_high=_frozen(log_amount(np.nan_to_num(money_high, nan=1.0))),
+            log_low=_frozen(log_low),
+            log_high=_frozen(log_high),
+            log_ranges=LogRanges.of(log_low, log_high),
             cpv_declared=_frozen(cpv_declared),
             cpv_prefixes=_postings(cpv_lists),
             own_cpv_prefixes=_postings(own_cpv_lists),
@@ -297,15 +307,74 @@ class RowTable:
 
         `own` compares a need row's declared codes rather than its family. The maximum over
         the codes of `code_depths` (the deepest prefix of any code whose list holds the row).
+        Cached per list of codes (a need's family is shared by the needs of its category).
         Read-only.
         """
-        depth: NDArray[np.int8] | None = None
-        for code in dict.fromkeys(codes):
-            depths = self.code_depths(code, own=own)
-            depth = depths if depth is None else np.maximum(depth, depths)
-        if depth is None:
-            depth = _frozen(np.zeros(self.size, dtype=np.int8))
-        return depth
+        distinct = tuple(dict.fromkeys(codes))
+        if len(distinct) == 1:
+            return self.code_depths(distinct[0], own=own)
+
+        def compute() -> NDArray[np.int8]:
+            depth = np.zeros(self.size, dtype=np.int8)
+            for code in distinct:
+                np.maximum(depth, self.code_depths(code, own=own), out=depth)
+            return depth
+
+        return self._cached(("cpv_depths", own, distinct), compute)
+
+    def family_passes(self, family: tuple[str, ...]) -> NDArray[np.bool_]:
+        """Rows passing the `cpv_family` rule against a need's family: rows declaring no CPV
+        code, or sharing at least a division with one of the family's codes (cached,
+        read-only). Every row passes an empty family."""
+        if not family:
+            return self._cached(("everyone",), lambda: np.ones(self.size, dtype=bool))
+        return self._cached(
+            ("family", family), lambda: ~self.cpv_declared | (self.cpv_depths(family) >= 2)
+        )
+
+    def budget_within(
+        self, amount: float, currency: str, tolerance: float, rows: NDArray[np.int64]
+    ) -> NDArray[np.bool_]:
+        """Whether an amount lies within each of `rows`' range with the tolerance, or the row
+        states no range, or one in another currency (`constraints.check_budget` passes or is
+        not applicable / not evaluated). The bounds are cached per currency and tolerance."""
+
+        def compute() -> NDArray[np.float64]:
+            bounds = np.empty((2, self.size))
+            bounds[0] = -np.inf
+            bounds[1] = np.inf
+            code = self.currency_codes.get(currency)
+            if code is None:
+                return bounds  # no row states a range in this currency
+            same = ~np.isnan(self.money_low) & (self.currency_code == code)
+            # The products of `check_budget`: min (1 - tol), max (1 + tol).
+            bounds[0, same] = self.money_low[same] * (1.0 - tolerance)
+            bounds[1, same] = self.money_high[same] * (1.0 + tolerance)
+            return bounds
+
+        bounds = self._cached(("budget", currency, tolerance), compute)
+        return (bounds[0, rows] <= amount) & (amount <= bounds[1, rows])
+
+    def budget_fit(
+        self, x: float, currency: str, tolerance: float, rows: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
+        """Budget fit of a logged amount `x` in each of `rows`' range (`scoring.budget_fit_logs`):
+        neutral where a row states no range, 0 where it states one in another currency."""
+
+        def compute() -> NDArray[np.float64]:
+            # NaN: compute the fit; otherwise the value of the row whatever the amount.
+            fixed = np.full(self.size, np.nan)
+            fixed[np.isnan(self.money_low)] = NEUTRAL
+            code = self.currency_codes.get(currency)
+            other = ~np.isnan(self.money_low)
+            if code is not None:
+                other &= self.currency_code != code
+            fixed[other] = 0.0
+            return fixed
+
+        fixed = self._cached(("fit", currency), compute)[rows]
+        fit = self.log_ranges.fit(x, rows, tolerance)
+        return np.where(np.isnan(fixed), fit, fixed)
 
     def in_currency(self, currency: str, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Whether each of `rows` states its amounts in `currency` (`currency[rows] == c`)."""

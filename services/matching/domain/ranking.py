@@ -177,18 +177,16 @@ def _bounds(
     weights: ComponentWeights, exact: Exact, size: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Lower and upper score bounds: exact components as they are, the others in [0, 1]."""
-    lower = np.zeros(size)
-    upper = np.zeros(size)
+    known = np.zeros(size)
+    unknown = 0.0
     for name, weight in weights.active():
         values = exact.get(name)
         if values is None:
-            upper += weight
+            unknown += weight
         else:
-            clipped = np.clip(values, 0.0, 1.0)
-            lower += weight * clipped
-            upper += weight * clipped
+            known += weight * np.clip(values, 0.0, 1.0)
     total = weights.total
-    return lower / total, upper / total
+    return known / total, (known + unknown) / total
 
 
 def _range_fit(
@@ -209,20 +207,9 @@ def _budget_for_ranges(
     any rows)."""
     if budget is None:
         return np.ones(rows.size, dtype=bool), lambda rows: np.full(rows.size, NEUTRAL)
-    money_low = table.money_low[rows]
-    has = ~np.isnan(money_low)
-    same = table.in_currency(budget.currency, rows)
-    low, high = tolerance_bounds(money_low, table.money_high[rows], tolerance)
-    with np.errstate(invalid="ignore"):
-        inside = (low <= budget.amount) & (budget.amount <= high)
     x = math.log(max(budget.amount, 1.0))
-
-    def fit(rows: NDArray[np.int64]) -> NDArray[np.float64]:
-        values = _range_fit(x, table, rows, tolerance)
-        other = ~np.isnan(table.money_low[rows]) & ~table.in_currency(budget.currency, rows)
-        return np.where(other, 0.0, values)
-
-    return ~has | ~same | inside, fit
+    inside = table.budget_within(budget.amount, budget.currency, tolerance, rows)
+    return inside, lambda rows: table.budget_fit(x, budget.currency, tolerance, rows)
 
 
 def _budget_for_amounts(
@@ -296,11 +283,13 @@ class _Search(ABC):
                 lower, upper = _bounds(self.weights, exact, size)
                 floor = np.partition(lower, size - wanted)[size - wanted]
                 chosen = np.flatnonzero(upper + EPSILON >= floor)
+                total = self.weights.total
                 for name, compute in columns.deferred.items():
-                    exact[name] = np.zeros(size)
-                    exact[name][chosen] = compute(chosen)
-                known = {name: values[chosen] for name, values in exact.items()}
-                lower[chosen], upper[chosen] = _bounds(self.weights, known, chosen.size)
+                    # The component's share moves from unknown (0 to its weight) to known.
+                    share = getattr(self.weights, name) / total
+                    known = share * np.clip(compute(chosen), 0.0, 1.0)
+                    lower[chosen] += known
+                    upper[chosen] -= share - known
             pools.append(_Pool(segment, columns.rows, lower, upper))
         return pools
 
@@ -381,14 +370,6 @@ class _NeedSearch(_Search):
             return {}  # not scored: its bound is exact at 0 (see `_bounds`)
         return {"fuzzy": lambda positions: self._fuzzy(table, rows[positions])}
 
-    def _family(self, table: RowTable) -> tuple[NDArray[np.int8], NDArray[np.bool_] | None]:
-        """CPV depth of every row against the need's family, and the `cpv_family` rule (None:
-        every row passes)."""
-        depth = table.cpv_depths(self.family)
-        if not self.family:
-            return depth, None
-        return depth, ~table.cpv_declared | (depth >= 2)
-
 
 class _SupplierSearch(_NeedSearch):
     kind = candidate_kind = "supplier"
@@ -397,20 +378,18 @@ class _SupplierSearch(_NeedSearch):
         # The filters that need no text first, over cached per-row booleans; the budget, the
         # text (a product over the remaining rows' vectors only) and the topic on what is left.
         table = segment.table
-        depth, family_ok = self._family(table)
         mask = alive & table.active
         mask &= table.forms_compatible(self.forms)
         mask &= table.covering(self.need.nuts_code)
-        if family_ok is not None:
-            mask &= family_ok
+        mask &= table.family_passes(self.family)
         rows = np.flatnonzero(mask)
         tolerance = self.policy.rules.budget_tolerance
         budget_ok, fit = _budget_for_ranges(self.need.budget, table, tolerance, rows)
         rows = rows[budget_ok]
         text = self.text_at(segment, rows)
         references = table.references[rows, self.category]
-        depths = depth[rows]
-        topic = (text > 0) | (depths >= 2) | (references > 0)
+        depths = table.cpv_depths(self.family)[rows]
+        topic = np.flatnonzero((text > 0) | (depths >= 2) | (references > 0))
         rows, text, references, depths = rows[topic], text[topic], references[topic], depths[topic]
         return _Columns(
             rows,
@@ -433,7 +412,7 @@ class _LenderSearch(_NeedSearch):
 
     def columns(self, segment: Segment, alive: NDArray[np.bool_]) -> _Columns:
         table = segment.table
-        depth, _family_ok = self._family(table)  # not a constraint for lenders (see constraints)
+        depth = table.cpv_depths(self.family)  # no family rule for lenders (see constraints)
         thresholds_ok, headroom = self._bankability(table)
         mask = alive & table.active
         mask &= table.forms_compatible(self.forms)
@@ -487,7 +466,7 @@ class _FundingCallSearch(_NeedSearch):
         table = segment.table
         first, last = call_window(self.need, self.today)
         funds = (table.call_categories & (1 << self.category)) != 0
-        depth, family_ok = self._family(table)
+        depth = table.cpv_depths(self.family)
         kinds_ok = (table.call_kinds == 0) | ((table.call_kinds & KIND_BITS["municipality"]) != 0)
         mask = (
             alive
@@ -496,9 +475,9 @@ class _FundingCallSearch(_NeedSearch):
             & table.covering(self.need.nuts_code)
             & kinds_ok
             & ((table.call_categories == 0) | funds)
+            # a call funding the need's category passes cpv_family
+            & (table.family_passes(self.family) | funds)
         )
-        if family_ok is not None:
-            mask &= family_ok | funds  # a call funding the need's category passes cpv_family
         rows = np.flatnonzero(mask)
         text = self.text_at(segment, rows)
         topic = (text > 0) | (depth[rows] >= 2) | funds[rows]

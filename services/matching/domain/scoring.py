@@ -285,6 +285,52 @@ def budget_fit_logs(
     return np.where((x >= lo) & (x <= hi), inside_fit, outside_fit)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class LogRanges:
+    """Ranges in log space prepared once for many fits of one amount at a time: the fast twin
+    of `budget_fit_logs` for a scalar `x` (the ranking's per-row bounds), equal within 1e-12.
+
+    `low`, `high` are ln lo, ln hi; `centre` and `half` (ln lo + ln hi) / 2 and
+    (ln hi - ln lo) / 2; `divisor` is `half` with 0 (a point range) replaced by 1, where x is
+    inside only at the centre (relative distance 0).
+    """
+
+    low: NDArray[np.float64]
+    high: NDArray[np.float64]
+    centre: NDArray[np.float64]
+    half: NDArray[np.float64]
+    divisor: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, log_low: ArrayLike, log_high: ArrayLike) -> LogRanges:
+        low = np.array(log_low, dtype=np.float64)
+        high = np.array(log_high, dtype=np.float64)
+        half = (high - low) / 2.0
+        arrays = (low, high, (low + high) / 2.0, half, np.where(half > 0, half, 1.0))
+        for array in arrays:
+            array.setflags(write=False)
+        return cls(*arrays)
+
+    def fit(self, x: float, rows: NDArray[np.int64], tolerance: float) -> NDArray[np.float64]:
+        """`budget_fit_logs(x, low[rows], high[rows], tolerance)`, in fewer passes."""
+        low = self.low[rows]
+        centre = self.centre[rows]
+        distance = np.abs(x - centre)
+        relative = distance / self.divisor[rows]
+        fit = 1.0 - 0.5 * relative * relative
+        # Inside as `budget_fit_logs` decides it (the fit jumps at the edges when tol = 0).
+        outside = (x < low) | (self.high[rows] < x)
+        below, above = _tolerance_spans(tolerance)
+        if below > 0 and above > 0:
+            past = (distance[outside] - self.half[rows][outside]) / np.where(
+                x < centre[outside], below, above
+            )
+            fit[outside] = np.clip(0.5 - 0.5 * past, 0.0, 0.5)
+        else:  # no tolerance: outside the range fits 0
+            fit[outside] = 0.0
+        return fit
+
+
 def _tolerance_spans(tolerance: float) -> tuple[float, float]:
     """Log distances from the range edges to the tolerance bounds (below, above)."""
     below = -math.log1p(-tolerance) if tolerance < 1.0 else math.inf

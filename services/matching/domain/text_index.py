@@ -37,8 +37,12 @@ Vocabulary size. With bi-grams most terms of a large corpus occur in one documen
 vocabulary (and the index memory) several fold at 100,000 profiles. Below it every term is kept,
 so a small catalogue's rare words still match.
 
+A ranking scores only the rows its filters leave (`Segment.scores_at`, `rows_dot`: the rows'
+products with the dense query, through scipy's compiled kernel without copying the rows).
+
 Checked by `tests/domain/test_text_index.py`: scores equal scikit-learn's `cosine_similarity`
-within 1e-9, posting-list scoring never reads other terms' columns, incremental adds are found,
+within 1e-9, `rows_dot` equals the row-slice product bit for bit on random matrices,
+posting-list scoring never reads other terms' columns, incremental adds are found,
 tombstoned rows never returned, refit + catch-up gives the same results as a fresh build.
 """
 
@@ -206,6 +210,37 @@ class PostingLists:
         return np.bincount(self.rows[offsets], weights=weights, minlength=scores_length)
 
 
+def rows_dot(
+    matrix: sparse.csr_matrix, dense: NDArray[np.float64], rows: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """`matrix[rows] @ dense` without copying the rows (any order, repeats allowed).
+
+    Each row's entries are summed in their stored order, as the row-slice product does and, for
+    sorted indices, as `PostingLists.accumulate` does: the same values, bit for bit.
+
+    How: scipy's compiled `csr_matvec` over the matrix's own arrays. For each i it sums
+    data[j] * dense[indices[j]] for j from bounds[i] to bounds[i + 1] - 1. With bounds = start(r0),
+    end(r0), start(r1), end(r1), ... entry 2i is row ri's product and entry 2i + 1 sums the gap
+    end(ri) .. start(ri+1), which is empty when ri+1 < ri. The rows are therefore taken in
+    reverse (callers pass increasing rows, from `np.flatnonzero`), so the kernel reads the picked
+    rows' entries only; another order gives the same values, only slower (a gap then spans the
+    rows between).
+    """
+    if rows.size == 0:
+        return np.zeros(0)
+    indptr = matrix.indptr
+    backwards = rows[::-1]
+    bounds = np.empty(2 * rows.size, dtype=indptr.dtype)
+    bounds[0::2] = indptr[backwards]
+    bounds[1::2] = indptr[backwards + 1]
+    sums = np.zeros(bounds.size - 1)
+    query = np.ascontiguousarray(dense, dtype=np.float64)
+    _sparsetools.csr_matvec(
+        sums.size, matrix.shape[1], bounds, matrix.indices, matrix.data, query, sums
+    )
+    return sums[::-2].copy()
+
+
 def _frozen(array: NDArray[Any]) -> NDArray[Any]:
     array.setflags(write=False)
     return array
@@ -240,28 +275,8 @@ class Segment:
         return len(self.records)
 
     def scores_at(self, dense_query: NDArray[np.float64], rows: NDArray[np.int64]) -> NDArray:
-        """Cosine of a query (`QueryVector.dense`) with the given rows only: a product of the
-        rows' CSR slices with the dense query, each row's terms summed in increasing term
-        order as `PostingLists.accumulate` does (the same values)."""
-        if rows.size == 0:
-            return np.zeros(0)
-        # `matrix[rows] @ dense_query` through scipy's compiled kernels directly (the same
-        # row gather and the same sequential sums, without scipy's Python-level checks).
-        matrix = self.matrix
-        indptr = matrix.indptr
-        picked = rows.astype(indptr.dtype, copy=False)
-        size = picked.size
-        counts = np.empty(size + 1, dtype=indptr.dtype)
-        counts[0] = 0
-        np.cumsum(indptr[picked + 1] - indptr[picked], out=counts[1:])
-        total = int(counts[-1])
-        indices = np.empty(total, dtype=matrix.indices.dtype)
-        data = np.empty(total, dtype=matrix.data.dtype)
-        _sparsetools.csr_row_index(size, picked, indptr, matrix.indices, matrix.data, indices, data)
-        scores = np.zeros(size)
-        query = np.ascontiguousarray(dense_query, dtype=np.float64)
-        _sparsetools.csr_matvec(size, matrix.shape[1], counts, indices, data, query, scores)
-        return scores
+        """Cosine of a query (`QueryVector.dense`) with the given rows only (`rows_dot`)."""
+        return rows_dot(self.matrix, dense_query, rows)
 
     def row_vector(self, row: int) -> QueryVector:
         return QueryVector.from_row(self.matrix, row)

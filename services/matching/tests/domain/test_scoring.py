@@ -13,11 +13,13 @@ from services.matching.domain.scoring import (
     NEUTRAL,
     ComponentWeights,
     FuzzyVocabulary,
+    LogRanges,
     ScoringWeights,
     bankability_headroom,
     bankability_headroom_value,
     best_cpv_match,
     budget_fit,
+    budget_fit_logs,
     budget_fit_of,
     budget_fit_value,
     cpv_depth,
@@ -123,6 +125,27 @@ class TestBudgetFit:
             vectorised, abs=1e-12
         )
         assert 0.0 <= vectorised <= 1.0
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        amount=st.floats(0, 1e9),
+        ranges=st.lists(
+            st.tuples(st.floats(0, 1e9), st.sampled_from([0.0, 1.0, 1e3, 1e6, 1e9])),
+            min_size=1,
+            max_size=8,
+        ),
+        tolerance=st.sampled_from([0.0, 0.1, 0.2, 0.5]),
+    )
+    def test_prepared_log_ranges_fit_as_the_vectorised_twin(
+        self, amount: float, ranges: list[tuple[float, float]], tolerance: float
+    ) -> None:
+        log_low = np.log(np.maximum([low for low, _ in ranges], 1.0))
+        log_high = np.log(np.maximum([low + span for low, span in ranges], 1.0))
+        x = math.log(max(amount, 1.0))
+        rows = np.arange(len(ranges))[::-1]
+        got = LogRanges.of(log_low, log_high).fit(x, rows, tolerance)
+        expected = budget_fit_logs(x, log_low[rows], log_high[rows], tolerance)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
 class TestFuzzyKeywords:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
@@ -9,7 +11,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from services.matching.domain import IndexRecord, StaleRefit, TextIndex, TextIndexParams
 from services.matching.domain.profiles import profile_text
 from services.matching.domain.stopwords import stop_words
-from services.matching.domain.text_index import PostingLists, QueryVector
+from services.matching.domain.text_index import PostingLists, QueryVector, rows_dot
 from services.matching.tests.domain.builders import (
     distractors,
     led_supplier,
@@ -151,6 +153,29 @@ class TestTermMajor:
             # Bit for bit: the same products summed in the same order.
             assert got.tolist() == np.asarray(segment.matrix[picked] @ dense).tolist()
             assert got.tolist() == accumulated[picked].tolist()
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        shape=st.tuples(st.integers(1, 30), st.integers(1, 12)),
+        density=st.sampled_from([0.0, 0.1, 0.4, 1.0]),
+        seed=st.integers(0, 2**32 - 1),
+        data=st.data(),
+    )
+    def test_rows_dot_is_the_row_slice_product_bit_for_bit(
+        self, shape: tuple[int, int], density: float, seed: int, data: st.DataObject
+    ) -> None:
+        # Random matrices with empty rows, rows picked in any order with repeats: the
+        # zero-copy kernel call must give exactly `matrix[rows] @ dense`.
+        generator = np.random.default_rng(seed)
+        matrix = sparse.random(shape[0], shape[1], density=density, format="csr", rng=generator)
+        matrix.sort_indices()
+        dense = generator.normal(size=shape[1])
+        picked = data.draw(st.lists(st.integers(0, shape[0] - 1), max_size=40))
+        rows = np.array(sorted(picked) if data.draw(st.booleans()) else picked, dtype=np.int64)
+        got = rows_dot(matrix, dense, rows)
+        assert got.dtype == np.float64
+        assert got.shape == (rows.size,)
+        assert got.tolist() == np.asarray(matrix[rows] @ dense).tolist()
 
     def test_top_k_is_sorted_filtered_and_breaks_ties_by_id(self) -> None:
         index = TextIndex.build(corpus())
