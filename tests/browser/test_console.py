@@ -108,6 +108,15 @@ def test_a_supplier_edits_its_profile_and_offers_and_sees_ranked_needs(
     expect(ranked.get_by_test_id("match").first).to_be_visible()
     expect(ranked.get_by_test_id("explanation").first).to_contain_text("#1")
     shoot(page, console, "04-supplier")
+    offers = page.get_by_test_id("offers").locator("form[data-testid^='offer-']")
+    before = offers.count()
+    expect(offers.last.get_by_test_id("input-title")).to_have_value("Smart pole with EV charger")
+    offers.last.get_by_test_id("delete-offer").click()
+    expect(offers).to_have_count(before - 1)
+    titles = {offer["title"] for offer in httpx_offers(console, "lumenova")}
+    assert "Smart pole with EV charger" not in titles
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_test_id("nav-sign-in")).to_be_visible()
 
 
 def httpx_offers(console: Console, organisation: str) -> list[dict]:

@@ -3,7 +3,7 @@
 
 import { session, whoAmI } from "./api.js";
 import { language, setLanguage, t } from "./i18n.js";
-import { errorNotice, h, replace } from "./ui.js";
+import { errorNotice, go, h, replace } from "./ui.js";
 import * as home from "./pages/home.js";
 import * as signIn from "./pages/signin.js";
 import * as need from "./pages/need.js";
@@ -34,7 +34,10 @@ async function navigation() {
   const who = document.getElementById("who");
   if (caller) {
     replace(who, `${t(`role_${caller.role}`)} #${caller.organisation_id} · `,
-      h("a", { href: "#/", "data-testid": "sign-out", onclick: () => { session.key = null; } }, t("signOut")));
+      h("a", {
+        href: "#/", "data-testid": "sign-out",
+        onclick: (event) => { event.preventDefault(); session.key = null; go("/"); },
+      }, t("signOut")));
   } else {
     replace(who, h("a", { href: "#/sign-in", "data-testid": "nav-sign-in" }, t("signIn")));
   }

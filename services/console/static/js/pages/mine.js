@@ -157,7 +157,19 @@ function offerForm(offer, etag, refresh) {
       field(t("title"), input("title", offer?.title), { name: "title" })),
     field(t("description"), textarea("description", offer?.description), { name: "description", wide: true }),
     field(t("cpvCodes"), cpv, { name: "cpv_codes", wide: true }),
-    h("div", { class: "actions" }, h("button", { type: "submit", "data-testid": "save-offer" }, offer ? t("save") : t("addOffer"))),
+    h("div", { class: "actions" },
+      h("button", { type: "submit", "data-testid": "save-offer" }, offer ? t("save") : t("addOffer")),
+      offer ? h("button", {
+        type: "button", class: "secondary", "data-testid": "delete-offer",
+        onclick: async () => {
+          try {
+            await api("catalogue", `/v1/offers/${offer.id}`, { method: "DELETE", etag: version });
+            await refresh();
+          } catch (error) {
+            showErrors(form, error);
+          }
+        },
+      }, t("delete")) : null),
     status);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
