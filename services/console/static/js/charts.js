@@ -96,7 +96,7 @@ export function dscrChart(rows, covenant) {
   const title = t("chartDscr");
   const svg = frame(title, "chart-dscr", t("chartDscrHelp", { covenant: number(covenant) }));
   const values = rows.map((row) => row.dscr).filter((value) => value !== null && value !== undefined);
-  const high = Math.max(covenant * 1.3, ...values);
+  const high = Math.max(covenant * 1.3, ...values) * 1.1;
   const y = scale([0, high], [HEIGHT - PAD.bottom, PAD.top]);
   const band = (WIDTH - PAD.left - PAD.right) / Math.max(rows.length, 1);
   const x = (position) => PAD.left + band * (position + 0.5);
