@@ -35,19 +35,15 @@ ORGANISATION = {
     "address": ADDRESS,
 }
 TENDER = {
-    "id": True,
     "title": True,
     "description": True,
     "status": True,
     "value": True,
     "procurementMethod": True,
     "procurementMethodDetails": True,
-    "mainProcurementCategory": True,
     "tenderPeriod": True,
-    "procuringEntity": {"id": True, "name": True},
     "items": {
         "id": True,
-        "description": True,
         "classification": {"scheme": True, "id": True},
         "additionalClassifications": {"scheme": True, "id": True},
         "deliveryAddress": ADDRESS,
@@ -59,7 +55,6 @@ RELEASE: dict[str, Any] = {
     "id": True,
     "date": True,
     "tag": True,
-    "language": True,
     "buyer": ORGANISATION,
     "parties": ORGANISATION,
     "tender": TENDER,

@@ -120,7 +120,7 @@ class _Import:
         ]
         self.organisation_ids: dict[str, int] = {}
         # strong references: the session's identity map is weak, and needs check their owner
-        self.owners: dict[int, Organisation] = {}
+        self.owners: dict[int, Any] = {}
 
     def provenance(self, process: MappedRelease) -> dict[str, Any]:
         return {
@@ -138,7 +138,7 @@ class _Import:
     ) -> None:
         outcome.append({"entity": entity, "id": row_id, **fields})
 
-    def keep(self, key: str, row: Organisation) -> None:
+    def keep(self, key: str, row: Any) -> None:
         self.organisation_ids[key] = row.id or 0
         self.owners[row.id or 0] = row
 
@@ -149,22 +149,24 @@ class _Import:
         for process in sorted(self.plan.processes, key=lambda p: p.release_date):
             for party in process.parties:
                 latest[party.key] = (party, process)
-        for batch in _batches(list(latest.items())):
-            keys = [key for key, _value in batch]
+        for batch in _batches(list(latest.values())):
+            keys = [party.key for party, _process in batch]
             ledger = repository.get_ledger(self.session, "organisation", keys)
             rows = repository.get_many(
                 self.session, Organisation, [entry.entity_id for entry in ledger.values()]
             )
-            registered = repository.get_organisations_by_identifier(
-                self.session,
-                [
-                    p.identifier
-                    for p, _ in (v for _k, v in batch)
-                    if p.identifier and p.key not in ledger
-                ],
-            )
-            for key, (party, process) in batch:
-                self.organisation(party, process, ledger.get(key), rows, registered)
+            identifiers = [
+                party.identifier
+                for party, _process in batch
+                if party.identifier and party.key not in ledger
+            ]
+            registered = repository.get_organisations_by_identifier(self.session, identifiers)
+            pending: list[tuple[MappedParty, MappedRelease, schemas.OrganisationCreate]] = []
+            for party, process in batch:
+                new = self.organisation(party, process, ledger.get(party.key), rows, registered)
+                if new is not None:
+                    pending.append((party, process, new))
+            self.create_organisations(pending)
 
     def organisation(
         self,
@@ -173,64 +175,78 @@ class _Import:
         entry: OcdsLedger | None,
         rows: dict[int, Organisation],
         registered: dict[str, Organisation],
-    ) -> None:
+    ) -> schemas.OrganisationCreate | None:
+        """Update or leave a known organisation; a new one's profile is returned, to be created
+        in bulk."""
         where = {"pointer": party.pointer, "ocid": process.ocid, "source_key": party.key}
         if party.issues:
-            self.rejected.append(
-                {"entity": "organisation", **where, "errors": _issues(party.issues)}
-            )
-            return
-        digest = content_hash(party.document)
+            self.reject("organisation", where, _issues(party.issues))
+            return None
         if entry is None:
             existing = registered.get(party.identifier or "")
-            if existing is not None:
-                self.keep(party.key, existing)
-                reason = (
-                    "the organisation registered itself; imports do not change it"
-                    if not existing.provenance
-                    else "already imported outside this ledger; left as it is"
-                )
-                self.record(
-                    self.unchanged, "organisation", existing.id or 0, **where, reason=reason
-                )
-                return
-            try:
-                row = organisations.create_imported(
-                    self.session, self.caller, party.document, self.provenance(process)
-                )
-            except ProblemError as exc:
-                self.rejected.append(
-                    {"entity": "organisation", **where, "errors": self._problem(exc, party.pointer)}
-                )
-                return
-            self.keep(party.key, row)
-            self.ledger("organisation", party.key, row.id or 0, process, digest)
-            self.record(self.created, "organisation", row.id or 0, **where)
-            return
+            if existing is None:
+                try:
+                    return organisations.imported_profile(party.document)
+                except ProblemError as exc:
+                    self.reject("organisation", where, self._problem(exc, party.pointer))
+                    return None
+            self.keep(party.key, existing)
+            reason = (
+                "the organisation registered itself; imports do not change it"
+                if not existing.provenance
+                else "already imported outside this ledger; left as it is"
+            )
+            self.record(self.unchanged, "organisation", existing.id or 0, **where, reason=reason)
+            return None
         row = rows.get(entry.entity_id)
         if row is None:
-            return
+            return None
         self.keep(party.key, row)
+        digest = content_hash(party.document)
         outcome, reason = self.compare(entry, process, digest)
-        if outcome == "update":
-            try:
-                organisations.update_imported(
-                    self.session, self.caller, row, party.document, self.provenance(process)
-                )
-            except ProblemError as exc:
-                if isinstance(exc, Forbidden):
-                    self.record(
-                        self.unchanged, "organisation", row.id or 0, **where, reason=exc.detail
-                    )
-                    return
-                self.rejected.append(
-                    {"entity": "organisation", **where, "errors": self._problem(exc, party.pointer)}
-                )
-                return
-            self.advance(entry, process, digest)
-            self.record(self.updated, "organisation", row.id or 0, **where)
-        else:
+        if outcome != "update":
             self.record(self.unchanged, "organisation", row.id or 0, **where, reason=reason)
+            return None
+        try:
+            organisations.update_imported(
+                self.session, self.caller, row, party.document, self.provenance(process)
+            )
+        except Forbidden as exc:
+            # claimed, or another partner's: not an error in the data, so not a rejection
+            self.record(self.unchanged, "organisation", row.id or 0, **where, reason=exc.detail)
+            return None
+        except ProblemError as exc:
+            self.reject("organisation", where, self._problem(exc, party.pointer))
+            return None
+        self.advance(entry, process, digest)
+        self.record(self.updated, "organisation", row.id or 0, **where)
+        return None
+
+    def create_organisations(
+        self, pending: list[tuple[MappedParty, MappedRelease, schemas.OrganisationCreate]]
+    ) -> None:
+        views = organisations.create_imported(
+            self.session,
+            self.caller,
+            [(profile, self.provenance(process)) for _party, process, profile in pending],
+        )
+        ledger = []
+        for (party, process, _profile), view in zip(pending, views, strict=True):
+            self.keep(party.key, view)
+            digest = content_hash(party.document)
+            ledger.append(self.ledger_row("organisation", party.key, view.id, process, digest))
+            self.record(
+                self.created,
+                "organisation",
+                view.id,
+                pointer=party.pointer,
+                ocid=process.ocid,
+                source_key=party.key,
+            )
+        repository.add_ledger_bulk(self.session, ledger)
+
+    def reject(self, entity: str, where: dict[str, Any], errors: list[dict[str, str]]) -> None:
+        self.rejected.append({"entity": entity, **where, "errors": errors})
 
     # needs -----------------------------------------------------------------------------------
 
@@ -384,13 +400,6 @@ class _Import:
                 self.advance(entry, process, digest)
             return "same", "already imported with the same content"
         return "update", ""
-
-    def ledger(
-        self, entity: str, key: str, entity_id: int, process: MappedRelease, digest: str
-    ) -> None:
-        repository.add_ledger(
-            self.session, OcdsLedger(**self.ledger_row(entity, key, entity_id, process, digest))
-        )
 
     def ledger_row(
         self, entity: str, key: str, entity_id: int, process: MappedRelease, digest: str

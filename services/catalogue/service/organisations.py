@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -175,31 +176,66 @@ def claim(
     return row, key, plaintext
 
 
-def create_imported(
-    session: Session, caller: Caller, document: dict[str, Any], provenance: dict[str, Any]
-) -> Organisation:
-    """An organisation named by an imported OCDS release: validated like a registration,
-    recorded in the feed like any write, with no key (it has not registered) and brought in by
-    the importing partner until it is claimed."""
+def imported_profile(document: dict[str, Any]) -> schemas.OrganisationCreate:
+    """An imported organisation's document, validated exactly as a registration's."""
     profile = validate_document(schemas.OrganisationCreate, document)
     _check_kind_fields(profile.kind, profile.model_dump())
+    return profile
+
+
+def create_imported(
+    session: Session,
+    caller: Caller,
+    profiles: list[tuple[schemas.OrganisationCreate, dict[str, Any]]],
+) -> list[SimpleNamespace]:
+    """Organisations named by imported OCDS releases (`(profile, provenance)` pairs), in
+    multi-row inserts with the same columns, code rows and change-feed entries a registration
+    writes. No key is issued (they have not registered); the importing partner brought them in
+    until they are claimed. Returns light views (id, kind, brought_by_id...) in input order."""
+    if not profiles:
+        return []
     now = utcnow()
-    row = Organisation(
-        kind=profile.kind,
-        name=profile.name,
-        country=profile.country,
-        status="active",
-        brought_by_id=caller.organisation_id if caller.role == "partner" else None,
-        identifier=identifier_of(profile.model_dump()),
-        provenance=provenance,
-        doc=profile_document(profile),
-        version=1,
-        created_at=now,
-        updated_at=now,
+    rows = [
+        {
+            "kind": profile.kind,
+            "name": profile.name,
+            "country": profile.country,
+            "status": "active",
+            "contact_email": None,
+            "brought_by_id": caller.organisation_id if caller.role == "partner" else None,
+            "identifier": identifier_of(profile.model_dump()),
+            "provenance": provenance,
+            "doc": profile_document(profile),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for profile, provenance in profiles
+    ]
+    ids = repository.insert_returning_ids(session, Organisation, rows)
+    views = [SimpleNamespace(id=row_id, **row) for row_id, row in zip(ids, rows, strict=True)]
+    repository.add_codes_bulk(
+        session,
+        [
+            {"entity": ENTITY, "entity_id": view.id, "scheme": scheme, "stem": stem}
+            for view in views
+            for scheme, stem in sorted(set(codes_of(view.doc)))
+        ],
     )
-    repository.add(session, row)
-    _record(session, row)
-    return row
+    repository.record_changes_bulk(
+        session,
+        [
+            {
+                "entity": ENTITY,
+                "entity_id": view.id,
+                "op": "upsert",
+                "data": public_document(view),  # type: ignore[arg-type]
+                "at": now,
+            }
+            for view in views
+        ],
+    )
+    return views
 
 
 def update_imported(

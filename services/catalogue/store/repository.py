@@ -248,10 +248,6 @@ def get_ledger(session: Session, entity: str, keys: Sequence[str]) -> dict[str, 
     return {row.source_key: row for row in session.execute(statement).scalars()}
 
 
-def add_ledger(session: Session, row: OcdsLedger) -> None:
-    session.add(row)
-
-
 def get_versions(session: Session, table: type[SQLModel], ids: Sequence[int]) -> dict[int, int]:
     """`id → version` of the rows that exist (without loading their documents)."""
     if not ids:

@@ -126,8 +126,13 @@ class TestNewerAndOlderReleases:
         newer = copy.deepcopy(release)
         newer["id"], newer["date"] = "newer", "2023-01-01T00:00:00Z"
         newer["tender"]["value"]["amount"] = 90000
+        newer["parties"][1]["name"] = "FOTIR S.R.L."  # the supplier, renamed
         report = post(client, headers, {"releases": [newer]}).json()
-        assert [(i["entity"], i["id"]) for i in report["updated"]] == [("need", need["id"])]
+        updated = {(i["entity"], i["source_key"]): i["id"] for i in report["updated"]}
+        assert updated[("need", release["ocid"])] == need["id"]
+        supplier = client.get(f"/v1/organisations/{updated[('organisation', 'IT-CF-01445350125')]}")
+        assert supplier.json()["name"] == "FOTIR S.R.L."
+        assert supplier.json()["provenance"]["release_id"] == "newer"
         current = client.get(f"/v1/needs/{need['id']}").json()
         assert current["budget"]["amount"] == 90000
         assert current["provenance"]["release_id"] == "newer"
