@@ -110,7 +110,7 @@ def import_ocds(
         session,
         caller,
         body,
-        json_lines=media_type in ("application/x-ndjson", "application/jsonl"),
+        json_lines=media_type in imports.JSON_LINES_TYPES,
         country=country,
     )
     # the report is already a validated model: serialise it once (10,000 items and more)

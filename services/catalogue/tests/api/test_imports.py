@@ -321,9 +321,20 @@ class TestClaiming:
             headers={**headers, "If-Match": etag},
         )
         assert patch.status_code == 403
-        # ...and a re-import leaves the claimed profile alone
+        # ...and a re-import, even of a newer release, leaves the claimed records alone
         report = post(client, headers, ANAC.read_bytes()).json()
         assert report["counts"]["updated"] == 0
+        newer = next(r for r in anac_releases() if r["ocid"] == "ocds-hu01ve-7299911")
+        newer["id"], newer["date"] = "newer", "2023-01-01T00:00:00Z"
+        newer["tender"]["value"]["amount"] = 1
+        newer["parties"][0]["name"] = "COMUNE DI COMO (rettifica)"
+        report = post(client, headers, {"releases": [newer]}).json()
+        assert report["updated"] == []
+        reasons = {i["entity"]: i["reason"] for i in report["unchanged"] if i["id"] == imported_id}
+        assert "claimed" in reasons["organisation"]
+        [need_left] = [i for i in report["unchanged"] if i["entity"] == "need"]
+        assert need_left["reason"] == "this record belongs to another organisation"
+        assert client.get(f"/v1/needs/{como_need['id']}").json()["budget"]["amount"] == 79592.73
         # while the municipality edits its own need
         need_etag = client.get(f"/v1/needs/{como_need['id']}").headers["ETag"]
         edit = client.patch(
