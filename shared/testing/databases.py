@@ -57,17 +57,25 @@ class DatabaseFactory:
         self._truncate(template)
         return template
 
-    def _create_template(self, service: str, migrations: Path) -> str:
+    def empty(self, service: str) -> str:
+        """A URL to a new database with no tables at all (for tests of the migrations)."""
         if self.server_url is None:
-            url = f"sqlite:///{self.workdir / f'{service}-template.sqlite3'}"
-        else:
-            name = f"cityfit_test_{service}_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            admin.dispose()
-            self._created.append(name)
-            url = make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+            self._counter += 1
+            return f"sqlite:///{self.workdir / f'{service}-empty-{self._counter}.sqlite3'}"
+        name = f"cityfit_test_{service}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self._created.append(name)
+        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+
+    def _create_template(self, service: str, migrations: Path) -> str:
+        url = (
+            f"sqlite:///{self.workdir / f'{service}-template.sqlite3'}"
+            if self.server_url is None
+            else self.empty(service)
+        )
         engine = make_engine(url)
         upgrade(migrations, url, engine)
         engine.dispose()

@@ -26,7 +26,7 @@ class Organisation(SQLModel, table=True):
     contact_email: str | None = Field(default=None, max_length=254)
     brought_by_id: int | None = Field(default=None, foreign_key="organisations.id")
     # `SCHEME-ID` (org-id.guide): how an imported organisation is found again and claimed
-    identifier: str | None = Field(default=None, max_length=120, unique=True)
+    identifier: str | None = Field(default=None, max_length=120, unique=True, index=True)
     # where an imported organisation came from (None for one that registered itself)
     provenance: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JsonDocument, nullable=True)

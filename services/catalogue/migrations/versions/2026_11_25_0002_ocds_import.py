@@ -20,12 +20,13 @@ JSON_DOC = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("organisations") as batch:
-        batch.add_column(sa.Column("identifier", sa.String(120), nullable=True))
-        batch.add_column(sa.Column("provenance", JSON_DOC, nullable=True))
-        batch.create_unique_constraint("uq_organisations_identifier", ["identifier"])
-    with op.batch_alter_table("needs") as batch:
-        batch.add_column(sa.Column("provenance", JSON_DOC, nullable=True))
+    # Plain ADD COLUMNs and a unique index, not a unique constraint: on SQLite a constraint makes
+    # batch mode rebuild `organisations`, and dropping the old table fails once offers, needs and
+    # keys point at it (foreign keys are on). A unique index enforces the same rule on both.
+    op.add_column("organisations", sa.Column("identifier", sa.String(120), nullable=True))
+    op.add_column("organisations", sa.Column("provenance", JSON_DOC, nullable=True))
+    op.create_index("ix_organisations_identifier", "organisations", ["identifier"], unique=True)
+    op.add_column("needs", sa.Column("provenance", JSON_DOC, nullable=True))
     op.create_table(
         "ocds_ledger",
         sa.Column("entity", sa.String(16), nullable=False),
@@ -40,9 +41,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("ocds_ledger")
+    op.drop_index("ix_organisations_identifier", table_name="organisations")
     with op.batch_alter_table("needs") as batch:
         batch.drop_column("provenance")
     with op.batch_alter_table("organisations") as batch:
-        batch.drop_constraint("uq_organisations_identifier", type_="unique")
         batch.drop_column("provenance")
         batch.drop_column("identifier")
