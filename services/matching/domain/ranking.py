@@ -627,7 +627,9 @@ class _OrganisationSearch(_Search):
         mask = alive & table.active
         mask &= table.forms_compatible(self.forms)
         mask &= table.regions_within(self.organisation.nuts_codes)
-        if self.codes:
+        if self.codes and self.organisation.kind == "supplier":
+            # the CPV family rule is a supplier's: a lender's codes name its own financial
+            # services, which need -> lender ignores too (`_LenderSearch`)
             mask &= ~table.cpv_declared | (depth >= 2)
         rows = np.flatnonzero(mask)
         tolerance = self.policy.rules.budget_tolerance

@@ -269,6 +269,17 @@ class TestOrganisationToNeeds:
         figures = {100: Bankability(min_dscr=1.5), 101: Bankability(min_dscr=1.1)}
         assert ids(rank_for_organisation(index, bank, bankability=figures)) == [100, 102]
 
+    def test_a_lender_declaring_its_own_financial_cpv_codes_still_sees_needs(self) -> None:
+        # 66113000 (credit granting) describes the lender's services, not the projects it
+        # finances: need -> lender ignores it, so lender -> needs must too (the same pair).
+        bank = lender(50, ticket=(1e6, 2e7), cpv=["66113000"])
+        subject = need(100, cpv=["34993000"])
+        index = TextIndex.build([bank, subject])
+        forward = rank_for_need(index, subject, "lender", today=TODAY)
+        backward = rank_for_organisation(index, bank)
+        assert ids(backward) == [100]
+        assert forward[0].score == backward[0].score
+
     def test_municipalities_have_no_organisation_ranking(self) -> None:
         index = TextIndex.build([municipality(900)])
         with pytest.raises(UnsupportedDirection):
