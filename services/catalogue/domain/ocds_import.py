@@ -26,7 +26,7 @@ from services.catalogue.domain.ocds import (
     release_problems,
 )
 from services.catalogue.domain.ocds_merge import compile_releases, order_by_date, source_pointer
-from services.catalogue.domain.ocds_package import Document
+from services.catalogue.domain.ocds_package import Document, unpack
 
 
 @dataclass
@@ -60,27 +60,29 @@ def _absolute(
 
 def plan_import(document: Document, *, default_country: str | None) -> Plan:
     plan = Plan(shape=document.shape, publisher=document.publisher, releases_read=0)
-    groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    compiled_by_ocid: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    groups: dict[str, list[tuple[str, Any]]] = {}
+    compiled_by_ocid: dict[str, list[tuple[str, Any]]] = {}
     for entry in document.entries:
         if entry.problem is not None:
             plan.rejected.append(Issue(entry.pointer, entry.problem))
             continue
         candidates = [entry.compiled] if entry.compiled else entry.releases
         target = compiled_by_ocid if entry.compiled else groups
-        for pointer, release in candidates:
+        for pointer, packed in candidates:
             plan.releases_read += 1
+            release = unpack(packed)
             problems = release_problems(release)
             if problems:
                 plan.rejected.extend(Issue(pointer + p.pointer, p.reason) for p in problems)
                 continue
-            target.setdefault(str(release["ocid"]).strip(), []).append((pointer, release))
+            # the packed form is kept: it is decoded again when its process is planned
+            target.setdefault(str(release["ocid"]).strip(), []).append((pointer, packed))
     for ocid, compiled_records in compiled_by_ocid.items():
         groups.pop(ocid, None)  # a record's compiled release is the publisher's own compilation
-        newest = order_by_date(compiled_records)[-1]
+        newest = order_by_date(_unpacked(compiled_records))[-1]
         _add(plan, [newest], newest[1], default_country)
     for releases in groups.values():
-        ordered = order_by_date(releases)
+        ordered = order_by_date(_unpacked(releases))
         compiled = (
             ordered[0][1]
             if len(ordered) == 1
@@ -88,6 +90,10 @@ def plan_import(document: Document, *, default_country: str | None) -> Plan:
         )
         _add(plan, ordered, compiled, default_country)
     return plan
+
+
+def _unpacked(releases: list[tuple[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    return [(pointer, unpack(release)) for pointer, release in releases]
 
 
 def _add(

@@ -19,6 +19,7 @@ these shapes raises `NotAPackage`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,24 @@ def _child_spec(spec: Any, key: str | None) -> Any:
     return spec.get(key, None)
 
 
+class Packed:
+    """A pruned release or record held as compact JSON text: about a third of the memory of the
+    same value as Python dicts, decoded (`unpack`) only when its process is planned."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: Any) -> None:
+        self.text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def unpack(value: Any) -> Any:
+    return json.loads(value.text) if isinstance(value, Packed) else value
+
+
+def is_object(value: Any) -> bool:
+    return isinstance(value, dict) or (isinstance(value, Packed) and value.text.startswith("{"))
+
+
 class PrunedBuilder:
     """Builds a JSON value from `basic_parse` events, keeping only the parts named by `spec`.
 
@@ -115,8 +134,12 @@ class PrunedBuilder:
                 key = value
                 continue
             if event in _CLOSE:
-                stack.pop()
+                closed = stack.pop()
                 specs.pop()
+                # an element of a top-level array, or of an array that is a value of the top
+                # level (releases, records): kept as compact JSON text until it is planned
+                if len(stack) in (1, 2) and isinstance(stack[-1], list):
+                    stack[-1][-1] = Packed(closed)
                 continue
             if stack:
                 parent = stack[-1]
@@ -167,8 +190,9 @@ class Entry:
     release, and the JSON pointer of each."""
 
     pointer: str
-    releases: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    compiled: tuple[str, dict[str, Any]] | None = None
+    # each release as a dict or still `Packed` (see `unpack`)
+    releases: list[tuple[str, Any]] = field(default_factory=list)
+    compiled: tuple[str, Any] | None = None
     problem: str | None = None
 
 
@@ -188,25 +212,26 @@ def _publisher_name(value: Any) -> str | None:
 def _release_entries(releases: list[Any], base: str) -> Iterator[Entry]:
     for index, release in enumerate(releases):
         pointer = f"{base}/{index}"
-        if isinstance(release, dict):
+        if is_object(release):
             yield Entry(pointer=pointer, releases=[(pointer, release)])
         else:
             yield Entry(pointer=pointer, problem="a release must be a JSON object")
 
 
-def _record_entry(record: Any, pointer: str) -> Entry:
+def _record_entry(packed: Any, pointer: str) -> Entry:
+    record = unpack(packed)
     if not isinstance(record, dict):
         return Entry(pointer=pointer, problem="a record must be a JSON object")
     compiled = record.get("compiledRelease")
     if isinstance(compiled, dict):
-        return Entry(pointer=pointer, compiled=(f"{pointer}/compiledRelease", compiled))
+        return Entry(pointer=pointer, compiled=(f"{pointer}/compiledRelease", Packed(compiled)))
     releases = record.get("releases")
-    embedded = [
-        (f"{pointer}/releases/{index}", release)
-        for index, release in enumerate(releases if isinstance(releases, list) else [])
+    embedded: list[tuple[str, Any]] = []
+    for index, packed_release in enumerate(releases if isinstance(releases, list) else []):
+        release = unpack(packed_release)
         # linked releases ({url, date, tag}) carry no data to compile
-        if isinstance(release, dict) and ("tender" in release or "parties" in release)
-    ]
+        if isinstance(release, dict) and ("tender" in release or "parties" in release):
+            embedded.append((f"{pointer}/releases/{index}", packed_release))
     if not embedded:
         return Entry(
             pointer=pointer,
@@ -221,13 +246,12 @@ def classify(document: Any, *, single_lines: bool = False) -> Document:
     `single_lines`: the document is the list of JSON Lines values (one release per line).
     """
     if isinstance(document, list):
-        publisher = next(
-            (
-                _publisher_name((release.get("packageInfo") or {}).get("publisher"))
-                for release in document
-                if isinstance(release, dict) and isinstance(release.get("packageInfo"), dict)
-            ),
-            None,
+        first = unpack(document[0]) if document else None
+        package_info = first.get("packageInfo") if isinstance(first, dict) else None
+        publisher = (
+            _publisher_name(package_info.get("publisher"))
+            if isinstance(package_info, dict)
+            else None
         )
         shape = "json_lines" if single_lines else "release_list"
         return Document(shape, publisher, list(_release_entries(document, "")))

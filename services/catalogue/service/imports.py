@@ -44,6 +44,7 @@ from services.catalogue.domain.ocds_package import (
     RELEASE,
     Document,
     NotAPackage,
+    Packed,
     PrunedBuilder,
     classify,
     prune,
@@ -75,7 +76,7 @@ def _json_lines(body: IO[bytes]) -> Iterator[Any]:
     for number, line in enumerate(body, start=1):
         if line.strip():
             try:
-                yield prune(json.loads(line), RELEASE)
+                yield Packed(prune(json.loads(line), RELEASE))
             except (ValueError, UnicodeDecodeError) as exc:
                 raise _malformed(f"line {number} is not JSON ({exc})") from exc
 

@@ -15,8 +15,10 @@ from services.catalogue.domain.ocds_merge import compile_releases, merge_into, p
 from services.catalogue.domain.ocds_package import (
     DOCUMENT,
     NotAPackage,
+    Packed,
     PrunedBuilder,
     classify,
+    unpack,
 )
 
 OCDS = Path(__file__).resolve().parents[5] / "shared" / "data" / "ocds"
@@ -247,12 +249,13 @@ class TestReading:
             }
         ).encode()
         document = PrunedBuilder(DOCUMENT).build(ijson.basic_parse(raw))
-        assert document == {
-            "releases": [
-                {"ocid": "o", "awards": [{"id": 1}]},
-                {"ocid": "p", "tender": {"items": [{"id": 1}, {"id": 2}]}},
-            ]
-        }
+        # the releases are held packed (compact JSON) until planned
+        assert all(isinstance(release, Packed) for release in document["releases"])
+        assert [unpack(release) for release in document["releases"]] == [
+            {"ocid": "o", "awards": [{"id": 1}]},
+            {"ocid": "p", "tender": {"items": [{"id": 1}, {"id": 2}]}},
+        ]
+        assert set(document) == {"releases"}
 
     def test_a_record_package_uses_compiled_releases(self) -> None:
         record = json.loads(
