@@ -481,6 +481,8 @@ def import_package(
     """Import one posted OCDS document (see the module docstring for the semantics)."""
     require_role(caller, "partner")
     plan = plan_import(read_document(body, json_lines=json_lines), default_country=country)
+    # taken after the body is read, so a slow upload does not hold other imports back
+    repository.lock_imports(session)
     run = _Import(session, caller, plan)
     run.organisations()
     run.needs()

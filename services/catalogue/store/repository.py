@@ -256,6 +256,14 @@ def get_versions(session: Session, table: type[SQLModel], ids: Sequence[int]) ->
     return {int(row[0]): int(row[1]) for row in session.execute(statement)}
 
 
+def lock_imports(session: Session) -> None:
+    """Serialise OCDS imports until this transaction ends: two imports naming the same ocids or
+    organisations would otherwise both insert them, and the second fail on the unique keys.
+    SQLite serialises writers already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('cityfit.ocds_import'))"))
+
+
 def add_ledger_bulk(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(OcdsLedger), rows)
