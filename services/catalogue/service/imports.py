@@ -96,6 +96,8 @@ def read_document(body: IO[bytes], *, json_lines: bool) -> Document:
         raise _malformed("the body is not UTF-8") from exc
     except NotAPackage as exc:
         raise _malformed(str(exc)) from exc
+    except RecursionError as exc:  # kept values are re-encoded; no release nests this deep
+        raise _malformed("values are nested too deeply") from exc
 
 
 # --- writing --------------------------------------------------------------------------------

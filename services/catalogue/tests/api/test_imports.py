@@ -198,7 +198,14 @@ class TestRejections:
         assert changes(client) == feed_before
 
     @pytest.mark.parametrize(
-        "body", [b"not json", b'{"hello": "world"}', b'{"releases": {"0": {}}}', b"42"]
+        "body",
+        [
+            b"not json",
+            b'{"hello": "world"}',
+            b'{"releases": {"0": {}}}',
+            b"42",
+            b'{"releases": [{"ocid": ' + b"[" * 5000 + b"]" * 5000 + b"}]}",
+        ],
     )
     def test_what_is_not_an_ocds_document_is_a_422(
         self, client: TestClient, partner: tuple[dict[str, Any], dict[str, str]], body: bytes
