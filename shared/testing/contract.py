@@ -35,6 +35,7 @@ from schemathesis.engine.errors import is_inconsistent_replay
 from schemathesis.generation.case import Case
 from schemathesis.generation.feedback import NO_FEEDBACK
 from schemathesis.generation.stateful.state_machine import StepInput
+from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import positive_data_acceptance, use_after_free
 from schemathesis.specs.openapi.stateful import _step_case_strategy, is_root_allowed, transition
 
@@ -149,21 +150,26 @@ def check_workflows(
     # earlier scenario, may see other responses and draw differently: it stops the run with
     # FlakyStrategyDefinition (or, in its data tree, an AssertionError). That is no finding
     # (schemathesis' own runner restarts the run too); a check's failure is raised as it is.
-    for _attempt in range(MAX_RESTARTS + 1):
-        try:
-            Workflow.run(
-                settings=settings(
-                    max_examples=scenarios - started,
-                    stateful_step_count=steps,
-                    phases=[Phase.generate],
-                    deadline=None,
-                    database=None,
-                    suppress_health_check=list(HealthCheck),
+    try:
+        for _attempt in range(MAX_RESTARTS + 1):
+            try:
+                Workflow.run(
+                    settings=settings(
+                        max_examples=scenarios - started,
+                        stateful_step_count=steps,
+                        phases=[Phase.generate],
+                        deadline=None,
+                        database=None,
+                        suppress_health_check=list(HealthCheck),
+                    )
                 )
-            )
-            return
-        except (FlakyStrategyDefinition, AssertionError) as exc:
-            if not isinstance(exc, FlakyStrategyDefinition) and not is_inconsistent_replay(exc):
-                raise
-            if started >= scenarios:
                 return
+            except (FlakyStrategyDefinition, AssertionError) as exc:
+                if not isinstance(exc, FlakyStrategyDefinition) and not is_inconsistent_replay(exc):
+                    raise
+                if started >= scenarios:
+                    return
+    finally:
+        # schemathesis keeps an app's lifespan (engine, workers) running until the process
+        # exits; end it with the run so its connections do not outlive the test's database
+        shutdown_lifespans()
