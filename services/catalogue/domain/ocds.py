@@ -677,10 +677,15 @@ def release_problems(release: dict[str, Any]) -> list[Issue]:
     problems: list[Issue] = []
     if _text(release.get("ocid") if isinstance(release.get("ocid"), str) else None) is None:
         problems.append(Issue("/ocid", "a release needs an ocid"))
-    if release.get("id") is None or not str(release.get("id")).strip():
-        problems.append(Issue("/id", "a release needs an id"))
-    if parse_date(release.get("date"))[0] is None:
-        problems.append(
-            Issue("/date", f"a release needs a date to be ordered, not {release.get('date')!r}")
+    release_id = release.get("id")
+    if not isinstance(release_id, str | int) or not str(release_id).strip():
+        problems.append(Issue("/id", "a release needs an id (a string)"))
+    date = release.get("date")
+    if parse_date(date)[0] is None:
+        shown = (
+            repr(date)
+            if date is None or isinstance(date, str | int | float)
+            else ("an array" if isinstance(date, list) else "an object")
         )
+        problems.append(Issue("/date", f"a release needs a date to be ordered, not {shown}"))
     return problems
