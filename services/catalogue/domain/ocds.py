@@ -167,6 +167,14 @@ def content_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _scalar(value: Any) -> str:
+    """An identifier-like value as text: strings and numbers only (an id may be published as a
+    number); anything else is treated as absent, never stringified."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return str(value).strip()
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return " ".join(value.split())
@@ -303,10 +311,12 @@ def map_party(
 ) -> MappedParty:
     ident = _identifier(party)
     party_id = party.get("id")
-    local = str(party_id).strip() if party_id is not None and str(party_id).strip() else None
+    local = _scalar(party_id) or None
     key = f"{ident['scheme']}-{ident['id']}" if ident else f"{ocid}/{local or pointer}"
     issues: list[Issue] = []
-    name = _text(party.get("name")) or _text((party.get("identifier") or {}).get("legalName"))
+    identifier = party.get("identifier")
+    legal_name = identifier.get("legalName") if isinstance(identifier, dict) else None
+    name = _text(party.get("name")) or _text(legal_name)
     if name is None:
         issues.append(Issue(f"{pointer}/name", "a party needs a name to become an organisation"))
     country = _party_country(party, ident, default_country)
@@ -350,10 +360,10 @@ def _buyer(release: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None, 
     the buyer or procuring entity role, else the inline `buyer` object (OCDS 1.0 style)."""
     parties = release.get("parties") if isinstance(release.get("parties"), list) else []
     reference = release.get("buyer") if isinstance(release.get("buyer"), dict) else None
-    wanted = reference.get("id") if reference else None
-    if wanted is not None:
+    wanted = _scalar(reference.get("id")) if reference else ""
+    if wanted:
         for index, party in enumerate(parties):
-            if isinstance(party, dict) and party.get("id") == wanted:
+            if isinstance(party, dict) and _scalar(party.get("id")) == wanted:
                 return party, f"/parties/{index}", sorted({*_roles(party), "buyer"})
     for role in BUYER_ROLES:
         for index, party in enumerate(parties):
@@ -426,9 +436,9 @@ def _cpv_codes(tender: dict[str, Any], warnings: list[Issue]) -> tuple[list[str]
         for pointer, classification in found:
             if not isinstance(classification, dict):
                 continue
-            if str(classification.get("scheme") or "").strip().upper() != "CPV":
+            if _scalar(classification.get("scheme")).upper() != "CPV":
                 continue
-            raw = str(classification.get("id") or "").strip()
+            raw = _scalar(classification.get("id"))
             if not raw:
                 continue
             code = _cpv(raw)
@@ -537,11 +547,11 @@ def _need_region(
             continue
         location = item.get("deliveryLocation")
         gazetteer = location.get("gazetteer") if isinstance(location, dict) else None
-        if isinstance(gazetteer, dict) and str(gazetteer.get("scheme", "")).upper() == "NUTS":
+        if isinstance(gazetteer, dict) and _scalar(gazetteer.get("scheme")).upper() == "NUTS":
             identifiers = gazetteer.get("identifiers")
             for identifier in identifiers if isinstance(identifiers, list) else []:
                 try:
-                    code = normalise_nuts(str(identifier))
+                    code = normalise_nuts(_scalar(identifier))
                 except UnknownCode:
                     continue
                 return code, f"/tender/items/{index}/deliveryLocation/gazetteer"
@@ -663,7 +673,7 @@ def map_release(release: dict[str, Any], *, default_country: str | None) -> Mapp
         )
     return MappedRelease(
         ocid=ocid,
-        release_id=str(release.get("id") or "").strip(),
+        release_id=_scalar(release.get("id")),
         release_date=moment.isoformat() if moment else "",
         need=need,
         buyer_key=buyer_party.key if buyer_party else None,
@@ -677,8 +687,7 @@ def release_problems(release: dict[str, Any]) -> list[Issue]:
     problems: list[Issue] = []
     if _text(release.get("ocid") if isinstance(release.get("ocid"), str) else None) is None:
         problems.append(Issue("/ocid", "a release needs an ocid"))
-    release_id = release.get("id")
-    if not isinstance(release_id, str | int) or not str(release_id).strip():
+    if not _scalar(release.get("id")):
         problems.append(Issue("/id", "a release needs an id (a string)"))
     date = release.get("date")
     if parse_date(date)[0] is None:

@@ -57,7 +57,13 @@ def _parse_text(text: str) -> tuple[datetime | None, bool]:
 
 
 def _identified(values: list[Any]) -> bool:
-    return all(isinstance(value, dict) and value.get("id") is not None for value in values)
+    # ids are strings (or numbers, as some publishers write them); nothing else is matched on
+    return all(
+        isinstance(value, dict)
+        and isinstance(value.get("id"), str | int | float)
+        and not isinstance(value.get("id"), bool)
+        for value in values
+    )
 
 
 def _merge_list(earlier: Any, later: list[Any], key: str) -> list[Any]:

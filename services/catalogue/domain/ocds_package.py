@@ -138,7 +138,10 @@ class PrunedBuilder:
                 specs.pop()
                 # an element of a top-level array, or of an array that is a value of the top
                 # level (releases, records): kept as compact JSON text until it is planned
-                if len(stack) in (1, 2) and isinstance(stack[-1], list):
+                top_level_array = len(stack) == 1 or (
+                    len(stack) == 2 and isinstance(stack[0], dict)
+                )
+                if top_level_array and isinstance(stack[-1], list):
                     stack[-1][-1] = Packed(closed)
                 continue
             if stack:
@@ -275,9 +278,9 @@ def classify(document: Any, *, single_lines: bool = False) -> Document:
             raise NotAPackage("'releases' must be an array of releases")
         return Document("release_package", publisher, list(_release_entries(releases, "/releases")))
     if "ocid" in document:
-        publisher = publisher or _publisher_name(
-            (document.get("packageInfo") or {}).get("publisher")
-        )
+        package_info = document.get("packageInfo")
+        if isinstance(package_info, dict):
+            publisher = publisher or _publisher_name(package_info.get("publisher"))
         return Document("release", publisher, [Entry(pointer="", releases=[("", document)])])
     raise NotAPackage(
         "not an OCDS release package, record package, record or release: expected a top-level "
