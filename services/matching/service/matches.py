@@ -136,7 +136,7 @@ def for_organisation(
         raise NotFound(f"organisation {organisation_id} is not in the matching index")
     if organisation.kind == "municipality":
         return _municipality_view(
-            session, index, source, policy, municipality=organisation, limit=limit
+            session, index, source, policy, municipality=organisation, limit=limit, offset=offset
         )
     notes: list[str] = []
     figures: dict[int, Bankability] = {}
@@ -176,7 +176,14 @@ def _municipality_view(
     *,
     municipality: Organisation,
     limit: int,
+    offset: int,
 ) -> Ranking:
+    """Its needs' best matches of every kind, merged best first, one page of them.
+
+    Any item on the page is within the first `offset + limit` of its own need's ranking of its
+    kind, so those are all that is ranked; ties are broken by need, kind and candidate so that
+    pages don't overlap.
+    """
     items: list[dict[str, Any]] = []
     notes: list[str] = []
     for need in index.records("need"):
@@ -184,9 +191,23 @@ def _municipality_view(
             continue
         for kind in ("supplier", "lender", "funding_call"):
             ranking = for_need(
-                session, index, source, policy, need_id=need.id, kind=kind, limit=limit, offset=0
+                session,
+                index,
+                source,
+                policy,
+                need_id=need.id,
+                kind=kind,
+                limit=offset + limit,
+                offset=0,
             )
             items += ranking.items
             notes += ranking.notes
-    items.sort(key=lambda item: -item["score"])
-    return Ranking(items=items, notes=notes)
+    items.sort(
+        key=lambda item: (
+            -item["score"],
+            item["subject"]["id"],
+            item["candidate_kind"],
+            item["candidate_id"],
+        )
+    )
+    return Ranking(items=items[offset : offset + limit], notes=list(dict.fromkeys(notes)))

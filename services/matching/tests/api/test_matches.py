@@ -181,6 +181,35 @@ class TestOtherDirections:
         items = stack.matching.get(f"/v1/organisations/{supplier['id']}/matches").json()["items"]
         assert [i["candidate_id"] for i in items] == [lighting["id"]]
 
+    def test_a_municipality_pages_through_its_needs_best_matches(self, stack: Stack) -> None:
+        for name in ("Lumen", "Lux", "Faro"):
+            register(stack.catalogue, name=name, **LED_SUPPLIER)
+        city, key = register(stack.catalogue, kind="municipality", name="Torino")
+        post_need(stack.catalogue, key)
+        post_need(stack.catalogue, key, title="LED lighting of the ring road")
+        stack.sync()
+        url = f"/v1/organisations/{city['id']}/matches"
+        whole = stack.matching.get(url, params={"limit": 50}).json()
+        assert len(whole["items"]) == 6  # three suppliers for each of two needs
+        assert whole["next_cursor"] is None
+
+        pages, cursor = [], None
+        while True:
+            params = {"limit": 4} | ({"cursor": cursor} if cursor else {})
+            page = stack.matching.get(url, params=params).json()
+            assert len(page["items"]) <= 4
+            pages += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+
+        def pair(item: dict) -> tuple:
+            return (item["subject"]["id"], item["candidate_kind"], item["candidate_id"])
+
+        assert [pair(item) for item in pages] == [pair(item) for item in whole["items"]]
+        scores = [item["score"] for item in whole["items"]]
+        assert scores == sorted(scores, reverse=True)
+
     def test_similar_municipalities_and_bundles(self, stack: Stack) -> None:
         lender(
             stack,
