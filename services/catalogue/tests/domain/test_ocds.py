@@ -8,6 +8,8 @@ from typing import Any
 
 import ijson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.catalogue.domain.ocds import country_from_name, region_by_name
 from services.catalogue.domain.ocds_import import Plan, plan_import
@@ -287,3 +289,45 @@ def test_country_and_region_names() -> None:
     assert region_by_name("IT", "ROMA") == "ITI43"
     assert region_by_name("IT", "", "Torino") == "ITC11"
     assert region_by_name("IT", "GAIOLE IN CHIANTI") is None
+
+
+OCDS_WORDS = [
+    "ocid", "id", "date", "tag", "buyer", "parties", "tender", "awards", "packageInfo",
+    "publisher", "name", "roles", "identifier", "scheme", "legalName", "address", "countryName",
+    "region", "locality", "title", "description", "status", "value", "amount", "currency",
+    "procurementMethod", "procurementMethodDetails", "tenderPeriod", "endDate", "items",
+    "classification", "additionalClassifications", "deliveryAddress", "deliveryLocation",
+    "gazetteer", "identifiers", "releases", "records", "compiledRelease",
+]  # fmt: skip
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10**9),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "CPV", "NUTS", "ITC11", "EUR", "2020-01-01", "buyer", "IT-CF", "ITALY"]),
+    st.text(max_size=8),
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(OCDS_WORDS), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=JSON_VALUES, wrap=st.booleans())
+def test_any_json_is_read_and_planned_or_refused_as_not_a_package(
+    document: Any, wrap: bool
+) -> None:
+    """Whatever shape a partner posts, reading and planning either work or say it is not a
+    package: no other exception (a 500) can come out of them."""
+    raw = json.dumps({"releases": [document]} if wrap else document).encode()
+    try:
+        parsed = classify(PrunedBuilder(DOCUMENT).build(ijson.basic_parse(raw, use_float=True)))
+    except NotAPackage:
+        return
+    plan = plan_import(parsed, default_country="IT")
+    assert plan.releases_read >= len(plan.processes)
