@@ -561,91 +561,88 @@ class FuzzyVocabulary:
     """The fuzzy choices of a segment's rows, for the vectorised fuzzy component.
 
     `strings` are the distinct choices (`fuzzy_choices` of each row's phrases) sorted by length;
-    `rows_matching(query)` gives the rows having a choice with `fuzz.ratio >= cutoff`, comparing
-    the query only with choices of a compatible length (`length_window`) in one
-    `process.cdist` call. Results are cached per query (segments never change; the cache is
-    bounded and only ever holds complete answers, so concurrent readers are safe).
+    each row lists its choices as ids into `strings` (`row_indptr`, `row_strings`, CSR).
+    `strings_matching(query)` gives the ids of the strings with `fuzz.ratio >= cutoff`,
+    comparing the query only with strings of a compatible length (`length_window`) in one
+    `process.cdist` call, cached per query (segments never change; the cache is bounded and
+    only ever holds complete answers, so concurrent readers are safe).
+
+    `scores_at(keywords, rows)`: bit p of a string's mask says the string finds keyword p
+    (matching the keyword, or a joined pair the keyword belongs to); a row's mask is the OR
+    of its strings' masks, and its score the number of set bits over the number of keywords:
+    `fuzzy_keyword_match(keywords, row's phrases).score` for every row at once.
     """
 
     CACHE_SIZE = 4096
+    MAX_KEYWORDS = 64  # one bit each in a mask (uint8 up to 8 keywords, else uint64)
 
     def __init__(self, choices_per_row: Sequence[Sequence[str]]) -> None:
-        postings: dict[str, list[int]] = {}
         self.size = len(choices_per_row)
-        for row, choices in enumerate(choices_per_row):
-            for choice in choices:
-                postings.setdefault(choice, []).append(row)
-        self.strings = sorted(postings, key=lambda text: (len(text), text))
+        distinct = {choice for choices in choices_per_row for choice in choices}
+        self.strings = sorted(distinct, key=lambda text: (len(text), text))
         self.lengths = np.array([len(text) for text in self.strings], dtype=np.int64)
-        counts = np.array([len(postings[text]) for text in self.strings], dtype=np.int64)
-        self.indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        self.rows = np.array(
-            [row for text in self.strings for row in postings[text]], dtype=np.int64
+        ids = {text: position for position, text in enumerate(self.strings)}
+        counts = np.array([len(choices) for choices in choices_per_row], dtype=np.int64)
+        self.row_indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        # intp: numpy gathers with an int32 index array several times slower (a cast first)
+        self.row_strings = np.array(
+            [ids[choice] for choices in choices_per_row for choice in choices], dtype=np.intp
         )
         self._cache: dict[tuple[str, float], NDArray[np.int64]] = {}
 
-    def rows_matching(self, query: str, cutoff: float) -> NDArray[np.int64]:
+    def strings_matching(self, query: str, cutoff: float) -> NDArray[np.int64]:
+        """Increasing ids of the strings with `fuzz.ratio(query, string) >= cutoff`."""
         key = (query, cutoff)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         low, high = length_window(len(query), cutoff)
         start, end = np.searchsorted(self.lengths, [low, high + 1])
-        rows = np.zeros(0, dtype=np.int64)
+        matched = np.zeros(0, dtype=np.int64)
         if end > start:
             similarity = process.cdist(
                 [query], self.strings[start:end], scorer=fuzz.ratio, score_cutoff=cutoff
             )[0]
             matched = np.flatnonzero(similarity >= cutoff) + start
-            if matched.size:
-                every = np.concatenate(
-                    [self.rows[self.indptr[i] : self.indptr[i + 1]] for i in matched]
-                )
-                if every.size * 64 > self.size:
-                    # Many rows: a scatter into a mask beats sorting them (same result).
-                    hit = np.zeros(self.size, dtype=bool)
-                    hit[every] = True
-                    rows = np.flatnonzero(hit)
-                else:
-                    rows = np.unique(every)
         if len(self._cache) >= self.CACHE_SIZE:
             self._cache.clear()
-        self._cache[key] = rows
-        return rows
+        self._cache[key] = matched
+        return matched
 
-    def scores(self, keywords: Sequence[str], size: int, cutoff: float) -> NDArray[np.float64]:
+    def scores(self, keywords: Sequence[str], cutoff: float) -> NDArray[np.float64]:
         """Vectorised twin of `fuzzy_keyword_match` for every row: share of keywords found."""
-        if not keywords:
-            return np.zeros(size)
-        found = np.zeros((len(keywords), size), dtype=bool)
-        for position, keyword in enumerate(keywords):
-            found[position, self.rows_matching(keyword, cutoff)] = True
-        for position, (first, second) in enumerate(pairwise(keywords)):
-            rows = self.rows_matching(first + second, cutoff)
-            found[position, rows] = True
-            found[position + 1, rows] = True
-        return found.sum(axis=0) / len(keywords)
+        return self.scores_at(keywords, np.arange(self.size), cutoff)
 
     def scores_at(
         self, keywords: Sequence[str], rows: NDArray[np.int64], cutoff: float
     ) -> NDArray[np.float64]:
-        """`scores(keywords, size, cutoff)[rows]`, touching only `rows` (sorted or not)."""
-        if not keywords:
+        """`scores(keywords, cutoff)[rows]`, touching only `rows` (any order)."""
+        if len(keywords) > self.MAX_KEYWORDS:
+            raise ValueError(f"at most {self.MAX_KEYWORDS} keywords, got {len(keywords)}")
+        if not keywords or rows.size == 0:
             return np.zeros(rows.size)
-        found = np.zeros((len(keywords), rows.size), dtype=bool)
+        bits = np.uint8 if len(keywords) <= 8 else np.uint64  # a need has at most 8
+        masks = np.zeros(len(self.strings), dtype=bits)
         for position, keyword in enumerate(keywords):
-            found[position] |= _members(rows, self.rows_matching(keyword, cutoff))
+            masks[self.strings_matching(keyword, cutoff)] |= bits(1 << position)
         for position, (first, second) in enumerate(pairwise(keywords)):
-            hit = _members(rows, self.rows_matching(first + second, cutoff))
-            found[position] |= hit
-            found[position + 1] |= hit
-        return found.sum(axis=0) / len(keywords)
-
-
-def _members(rows: NDArray[np.int64], sorted_rows: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Which of `rows` are in the sorted unique array `sorted_rows`."""
-    if sorted_rows.size == 0:
-        return np.zeros(rows.size, dtype=bool)
-    positions = np.searchsorted(sorted_rows, rows)
-    positions[positions == sorted_rows.size] = 0
-    return sorted_rows[positions] == rows
+            # a joined pair found finds both of its keywords
+            masks[self.strings_matching(first + second, cutoff)] |= bits(3 << position)
+        if not masks.any():
+            return np.zeros(rows.size)
+        # The rows' string ids, gathered without a Python loop: the run of row i starts at
+        # row_indptr[rows[i]] and takes counts[i] entries.
+        starts = self.row_indptr[rows]
+        counts = self.row_indptr[rows + 1] - starts
+        ends = np.cumsum(counts)
+        total = int(ends[-1])
+        if total == 0:
+            return np.zeros(rows.size)
+        shift = np.repeat(starts - (ends - counts), counts)
+        found = masks[self.row_strings[np.arange(total) + shift]]
+        # OR per row; `reduceat` takes the element itself for an empty run, so those rows
+        # (no choices) are left out and stay 0.
+        per_row = np.zeros(rows.size, dtype=bits)
+        filled = counts > 0
+        per_row[filled] = np.bitwise_or.reduceat(found, (ends - counts)[filled])
+        return np.bitwise_count(per_row) / len(keywords)

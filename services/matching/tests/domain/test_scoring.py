@@ -176,12 +176,13 @@ class TestFuzzyKeywords:
         assert match.score == pytest.approx(0.25)
         assert fuzzy_keyword_match([], ["anything"]).score == 0.0
 
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=150, deadline=None)
     @given(
         keywords=st.lists(
-            st.sampled_from(["illuminazione", "pubblica", "led", "street", "light", "semafori"]),
-            max_size=4,
-            unique=True,
+            st.sampled_from(
+                ["illuminazione", "pubblica", "led", "street", "light", "semafori", "lights"]
+            ),
+            max_size=8,
         ),
         rows=st.lists(
             st.lists(
@@ -202,14 +203,26 @@ class TestFuzzyKeywords:
             min_size=1,
             max_size=6,
         ),
+        data=st.data(),
     )
     def test_the_vectorised_vocabulary_agrees_with_the_pair_function(
-        self, keywords: list[str], rows: list[list[str]]
+        self, keywords: list[str], rows: list[list[str]], data: st.DataObject
     ) -> None:
+        # Keywords may repeat (each position counts), rows may have no phrase, and the rows
+        # asked for come in any order with repeats.
         vocabulary = FuzzyVocabulary([fuzzy_choices(phrases) for phrases in rows])
-        scores = vocabulary.scores(keywords, len(rows), 85.0)
         expected = [fuzzy_keyword_match(keywords, phrases).score for phrases in rows]
-        assert scores.tolist() == pytest.approx(expected)
+        assert vocabulary.scores(keywords, 85.0).tolist() == expected
+        picked = data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=10))
+        got = vocabulary.scores_at(keywords, np.array(picked, dtype=np.int64), 85.0)
+        assert got.tolist() == [expected[row] for row in picked]
+
+    def test_the_vocabulary_takes_at_most_64_keywords(self) -> None:
+        vocabulary = FuzzyVocabulary([["led"]])
+        words = [f"word{number}" for number in range(65)]
+        assert vocabulary.scores(words[:64], 85.0).tolist() == [0.0]
+        with pytest.raises(ValueError, match="at most 64"):
+            vocabulary.scores(words, 85.0)
 
 
 class TestOtherComponents:
