@@ -3,7 +3,9 @@ real webhook receiver: a supplier registers and posts offers; a lender registers
 ticket and thresholds and subscribes with a webhook; a municipality posts a need with an LED
 public lighting appraisal; matching ranks the supplier and the lender for the need with their
 explanations (the lender's DSCR and IRR thresholds evaluated against evaluation's figures); the
-lender's webhook arrives signed and verifies with the secret shown once."""
+lender's webhook arrives signed and verifies with the secret shown once; a partner platform,
+with a key an admin issued, imports ANAC's OCDS tenders, and a supplier that registers is ranked
+for an imported tender and sees it among its matches."""
 
 from __future__ import annotations
 
@@ -16,7 +18,32 @@ import pytest
 
 from services.catalogue.tests.builders import auth
 from services.matching.tests.workers.test_webhook_delivery import ReceiverProcess
+from tests.e2e.conftest import ADMIN_KEY
 from tests.e2e.processes import ServiceProcesses, wait_for
+
+ANAC = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / "ocds"
+    / "it-anac"
+    / "anac-2022-compiled-releases.sample.jsonl"
+)
+# an open ANAC tender in the sample: a telecommunications network for INGV, Rome
+TELECOM_OCID = "ocds-hu01ve-8737015"
+TELECOM_SUPPLIER = {
+    "kind": "supplier",
+    "name": "Rete Civica Telecomunicazioni",
+    "country": "IT",
+    "description": "Reti di telecomunicazione in fibra ottica e radio per enti pubblici",
+    "cpv_codes": ["32412100"],
+    "nuts_codes": ["ITI"],
+    "contract_forms": ["procurement"],
+    "project_size": {
+        "min": {"amount": 20_000, "currency": "EUR"},
+        "max": {"amount": 2_000_000, "currency": "EUR"},
+    },
+}
 
 SUPPLIER = {
     "kind": "supplier",
@@ -107,6 +134,20 @@ def register(catalogue: httpx.Client, organisation: dict[str, Any]) -> tuple[dic
     response = catalogue.post(
         "/v1/registrations",
         json={"organisation": organisation, "contact_email": "e2e@example.org"},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["organisation"], response.json()["api_key"]
+
+
+def register_as_admin(catalogue: httpx.Client, name: str) -> tuple[dict, str]:
+    """A partner platform: registered by an admin, its first key shown once."""
+    response = catalogue.post(
+        "/v1/registrations",
+        json={
+            "organisation": {"kind": "partner", "name": name, "country": "IT"},
+            "contact_email": "partners@example.org",
+        },
+        headers=auth(ADMIN_KEY),
     )
     assert response.status_code == 201, response.text
     return response.json()["organisation"], response.json()["api_key"]
@@ -226,3 +267,41 @@ def test_supplier_and_lender_are_ranked_for_a_need_and_the_lender_hears_of_it_si
     # what another organisation's key cannot see
     foreign = matching.get(f"/v1/subscriptions/{subscription['id']}", headers=auth(supplier_key))
     assert foreign.status_code == 403
+
+    # a partner platform (registered by an admin) imports ANAC's tenders as OCDS JSON Lines;
+    # the imported tenders are needs the index matches like any other
+    partner, _first_key = register_as_admin(catalogue, "Open procurement bridge")
+    issued = created(
+        catalogue.post(
+            "/v1/api-keys",
+            json={"organisation_id": partner["id"], "role": "partner", "label": "importer"},
+            headers=auth(ADMIN_KEY),
+        )
+    )
+    partner_key = issued["api_key"]
+    report = catalogue.post(
+        "/v1/imports/ocds",
+        content=ANAC.read_bytes(),
+        headers={**auth(partner_key), "Content-Type": "application/x-ndjson"},
+    )
+    assert report.status_code == 200, report.text
+    imported = report.json()
+    assert imported["format"] == "json_lines"
+    assert imported["rejected"] == []
+    needs = {i["ocid"]: i["id"] for i in imported["created"] if i["entity"] == "need"}
+    assert len(needs) == 32
+    telecom = catalogue.get(f"/v1/needs/{needs[TELECOM_OCID]}").json()
+    assert telecom["provenance"]["imported_by"] == partner["id"]
+    assert (telecom["status"], telecom["cpv_codes"]) == ("open", ["32412100"])
+
+    network, _key = register(catalogue, TELECOM_SUPPLIER)
+
+    def network_ranked() -> list[dict[str, Any]]:
+        response = matching.get(f"/v1/needs/{telecom['id']}/matches", params={"kind": "supplier"})
+        return response.json()["items"] if response.status_code == 200 else []
+
+    ranked_for_import = wait_for(network_ranked, timeout=30)
+    assert ranked_for_import[0]["candidate_id"] == network["id"]
+    assert set(statuses(ranked_for_import[0]).values()) <= {"passed", "not_applicable"}
+    for_network = matching.get(f"/v1/organisations/{network['id']}/matches").json()["items"]
+    assert telecom["id"] in {item["candidate_id"] for item in for_network}
