@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.catalogue.api import schemas
@@ -118,7 +119,15 @@ def register(
         created_at=now,
         updated_at=now,
     )
-    repository.add(session, row)
+    try:
+        repository.add(session, row)
+    except IntegrityError as exc:
+        # another transaction (a registration or an import) took the identifier between the
+        # lookup above and this insert; the unique index refuses the second one
+        raise Conflict(
+            f"an organisation with identifier {identifier} was registered at the same moment; "
+            "register again to claim it or see it refused"
+        ) from exc
     _record(session, row)
     key, plaintext = keys.issue(
         session, organisation_id=row.id or 0, role=row.kind, label="first key"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from services.catalogue.store import repository
 from services.catalogue.tests.builders import auth, register
 
 OCDS = Path(__file__).resolve().parents[5] / "shared" / "data" / "ocds"
@@ -359,3 +360,17 @@ class TestClaiming:
         assert first.status_code == 201
         again = client.post("/v1/registrations", json=self.claim_body(), headers=admin)
         assert again.status_code == 409
+
+    def test_an_identifier_taken_between_lookup_and_insert_is_a_conflict(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # the lookup misses a concurrent registration of the same identifier: the unique index
+        # refuses the insert, and the caller hears 409, never a 500
+        first = client.post("/v1/registrations", json=self.claim_body())
+        assert first.status_code == 201
+        monkeypatch.setattr(repository, "get_organisation_by_identifier", lambda *_: None)
+        racing = client.post("/v1/registrations", json=self.claim_body())
+        assert racing.status_code == 409, racing.text
+        assert "same moment" in racing.json()["detail"]
+        listed = client.get("/v1/organisations", params={"limit": 500}).json()["items"]
+        assert [item["name"] for item in listed].count("Comune di Como") == 1
