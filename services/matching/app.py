@@ -45,12 +45,12 @@ def _catalogue_feed(app: FastAPI) -> str | None:
     from what it holds, so the instance stays in the load balancer (every replica follows the
     same catalogue: failing them all would turn a stale answer into none) and says how stale."""
     feed = app.state.follower.status.to_dict()
-    if feed["reachable"] is not False:
+    if feed["last_error"] is None:
         return None
+    what = "catalogue feed unreachable" if feed["reachable"] is False else "feed follower failing"
     return (
-        f"catalogue feed unreachable for {feed['failing_seconds']} s, index lag "
-        f"{feed['lag_seconds']} s (last change applied at {feed['last_change_at']}): "
-        f"{feed['last_error']}"
+        f"{what} for {feed['failing_seconds']} s, index lag {feed['lag_seconds']} s "
+        f"(last change applied at {feed['last_change_at']}): {feed['last_error']}"
     )
 
 

@@ -42,16 +42,18 @@ class FollowerStatus:
     last_success_at: datetime | None = None  # the last poll the catalogue answered
     last_change_at: datetime | None = None  # when the last change was applied (kept on restart)
     failing_since: datetime | None = None  # the first failed poll of the current failures
+    feed_failed: bool = False  # whether the last error was the feed's (not the database's)
 
     @property
     def reachable(self) -> bool | None:
         """Whether the catalogue's feed answered the last poll; None before the first."""
-        if self.last_error is not None:
+        if self.last_error is not None and self.feed_failed:
             return False
         return None if self.last_success_at is None else True
 
-    def failed(self, error: str, at: datetime) -> None:
+    def failed(self, error: str, at: datetime, *, feed: bool) -> None:
         self.last_error = error
+        self.feed_failed = feed
         if self.failing_since is None:
             self.failing_since = at
 
@@ -204,8 +206,12 @@ class FeedFollower:
     def _run(self) -> None:
         next_refit_check = time.monotonic() + self._refit_check_seconds
         failures = 0
+        reload = False
         while not self._stop.is_set():
             try:
+                if reload:
+                    self.load()
+                    reload = False
                 applied = self.poll_once()
                 failures = 0
             except FeedGone as exc:
@@ -214,11 +220,16 @@ class FeedFollower:
                 continue
             except (httpx.HTTPError, ValueError) as exc:
                 failures += 1
-                self.status.failed(f"catalogue feed: {exc}", utcnow())
-                # backs off, but polls at least every 5 s: a feed read is cheap for the
-                # catalogue, and freshness should come back within seconds of it
-                backoff = self._poll_seconds * 2 ** min(failures, 8)
-                self._stop.wait(min(MAX_BACKOFF_SECONDS, backoff))
+                self.status.failed(f"catalogue feed: {exc}", utcnow(), feed=True)
+                self._back_off(failures)
+                continue
+            except Exception as exc:  # the database, say: the thread must outlive it
+                log.exception("feed follower failed; the index is reloaded before retrying")
+                failures += 1
+                self.status.failed(f"feed follower: {exc}", utcnow(), feed=False)
+                # the mirror may hold a page that was never stored
+                reload = True
+                self._back_off(failures)
                 continue
             if time.monotonic() > next_refit_check:
                 next_refit_check = time.monotonic() + self._refit_check_seconds
@@ -226,3 +237,9 @@ class FeedFollower:
                     log.info("index refitted", extra={"status": self._index.snapshot().status()})
             if applied < self._page_size:
                 self._stop.wait(self._poll_seconds)
+
+    def _back_off(self, failures: int) -> None:
+        # backs off, but retries at least every 5 s: a feed read is cheap for the catalogue,
+        # and freshness should come back within seconds of the failure's end
+        backoff = self._poll_seconds * 2 ** min(failures, 8)
+        self._stop.wait(min(MAX_BACKOFF_SECONDS, backoff))
