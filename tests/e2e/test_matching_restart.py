@@ -2,7 +2,9 @@
 exactly where an uninterrupted matching ends.
 
 Two matching processes follow one catalogue, each with its own database and the same settings:
-`matching` is killed part way through the burst and restarted; `reference` runs throughout.
+`matching` is killed twice during the burst, each time restarted while the burst goes on (first
+while it follows live in small pages; then while it catches up in full pages back to back, so
+the kill lands in a page being computed or committed); `reference` runs throughout.
 Both get the same three subscriptions before the burst (one need's suppliers, one supplier's
 own needs, the lenders of a category's needs in a region), so both baseline them on the same
 catalogue. The burst (new suppliers, needs, lenders and offers, suppliers deactivated, needs
@@ -50,8 +52,9 @@ SETTINGS = {
 }
 BURST = 5_000
 CLIENTS = 8
-KILL_AT = 0.3  # share of the burst matching has applied when it is killed
-RESTART_AT = 0.6  # share of the burst posted when it is started again
+PAGE = 500  # the follower's page size (MATCHING_FEED_PAGE_SIZE's default)
+FIRST_KILL_AT = 0.1  # share of the burst matching has applied when it is first killed
+RESTARTS_AT = (0.4, 0.7)  # shares of the burst posted when it is started again
 LED = "34928500"
 BASE_SUPPLIERS = 100  # eligible for the watched need, all deactivated by the burst
 BASE_NEEDS = 100  # eligible for the watched supplier, all closed by the burst
@@ -361,8 +364,8 @@ def base_rows(status: dict[str, Any]) -> bool:
 class Run:
     stack: ServiceProcesses
     base: Base
-    killed_at: int  # changes `matching` had applied when it was killed
-    resumed_from: int  # changes it had stored, found on restart
+    kills: list[int]  # changes `matching` had applied (burst only) when it was killed
+    behind_at_second_kill: int  # changes posted that it had not applied yet, then
     burst_from: int  # changes applied when the burst began
     subscriptions: list[int]  # the same ids on both processes
 
@@ -402,20 +405,35 @@ def burst_with_a_kill(launch: Launch, fresh_database: Callable[[str, str], str])
     producer = Producer(clients, burst_jobs(base))
     producer.start()
 
-    def part_way() -> int:
-        assert not producer.errors, producer.errors[0]
+    def applied() -> int:
         now = status(stack.url("matching"))
-        applied = now["feed"]["changes_applied"] - applied_before if now else 0
-        return applied if applied >= KILL_AT * BURST else 0
+        return now["feed"]["changes_applied"] - applied_before if now else -1
 
-    killed_at = wait_for(part_way, timeout=120, interval=0.02)
-    assert 0 < killed_at < BURST, "matching was not part way through the burst"
+    def posted(share: float) -> bool:
+        return producer.posted >= share * BURST or bool(producer.errors)
+
+    # first kill: while it follows the burst live, in small pages
+    first = wait_for(lambda: (n := applied()) >= FIRST_KILL_AT * BURST and n, 120, 0.02)
+    assert first, producer.errors or "matching did not get part way through the burst"
     stack.kill("matching")
-    assert wait_for(lambda: producer.posted >= RESTART_AT * BURST or producer.errors, timeout=120)
+    assert wait_for(lambda: posted(RESTARTS_AT[0]), timeout=120)
     assert not producer.errors, producer.errors[0]
     stack.start("matching")
-    resumed = status(stack.url("matching"))
-    assert resumed is not None
+    resumed = applied()
+
+    # second kill: while it catches up in full pages, back to back (one is all but surely
+    # being computed or committed): once it applied a page and is still more than one behind
+    def catching_up() -> tuple[int, int] | None:
+        done = applied()
+        behind = producer.posted - done
+        return (done, behind) if done > resumed and behind > PAGE else None
+
+    second = wait_for(catching_up, timeout=120, interval=0.02)
+    assert second, "matching was not caught catching up"
+    stack.kill("matching")
+    assert wait_for(lambda: posted(RESTARTS_AT[1]), timeout=120)
+    assert not producer.errors, producer.errors[0]
+    stack.start("matching")
     producer.join()
     end = applied_before + BURST
     assert wait_for(
@@ -428,8 +446,8 @@ def burst_with_a_kill(launch: Launch, fresh_database: Callable[[str, str], str])
     return Run(
         stack,
         base,
-        killed_at=applied_before + killed_at,
-        resumed_from=resumed["feed"]["changes_applied"],
+        kills=[first, second[0]],
+        behind_at_second_kill=second[1],
         burst_from=applied_before,
         subscriptions=subscriptions,
     )
@@ -448,9 +466,9 @@ def test_a_killed_matching_restarts_into_exactly_the_uninterrupted_index_and_eve
     run = burst_with_a_kill(launch, fresh_database)
     stack, base = run.stack, run.base
     killed, reference = stack.url("matching"), stack.url("reference")
-    # it was killed part way and resumed from what it had stored, neither from scratch nor done
-    assert run.burst_from < run.killed_at < run.burst_from + BURST
-    assert run.burst_from < run.resumed_from < run.burst_from + BURST
+    # killed twice part way: following live, then catching up with more than a page to go
+    assert all(0 < applied < BURST for applied in run.kills)
+    assert run.behind_at_second_kill > PAGE
 
     expected = [
         {"match.created": 225, "match.removed": BASE_SUPPLIERS},  # the need's suppliers
