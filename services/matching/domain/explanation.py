@@ -68,6 +68,16 @@ class Match:
         return summarise(self)
 
     def to_dict(self) -> dict[str, Any]:
+        # The four per-component maps in one pass (this runs for every returned result).
+        values: dict[str, float] = {}
+        weights: dict[str, float] = {}
+        contributions: dict[str, float] = {}
+        details: dict[str, str] = {}
+        for c in self.pair.components:
+            values[c.name] = round(c.value, 6)
+            weights[c.name] = c.weight
+            contributions[c.name] = round(c.contribution, 6)
+            details[c.name] = c.detail
         return {
             "subject": {"kind": self.subject[0], "id": self.subject[1]},
             "candidate_kind": self.candidate[0],
@@ -75,10 +85,10 @@ class Match:
             "name": self.name,
             "rank": self.rank,
             "score": round(self.score, 6),
-            "components": {c.name: round(c.value, 6) for c in self.pair.components},
-            "weights": {c.name: c.weight for c in self.pair.components},
-            "contributions": {c.name: round(c.contribution, 6) for c in self.pair.components},
-            "component_details": {c.name: c.detail for c in self.pair.components},
+            "components": values,
+            "weights": weights,
+            "contributions": contributions,
+            "component_details": details,
             "constraints": [check.as_dict() for check in self.pair.constraints],
             "top_terms": [term.as_dict() for term in self.top_terms],
             "via": [{"kind": kind, "id": record_id} for kind, record_id in self.via],

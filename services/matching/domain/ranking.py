@@ -103,7 +103,7 @@ from services.matching.domain.scoring import (
     references_score,
     tolerance_bounds,
 )
-from services.matching.domain.text_index import QueryVector, Segment, TextIndex
+from services.matching.domain.text_index import QueryVector, Segment, Shared, TextIndex
 
 EPSILON = 1e-9
 NEED_KINDS = ("supplier", "lender", "funding_call", "municipality")
@@ -237,10 +237,6 @@ def _budget_for_amounts(
     return ~has | ~same | inside, fit
 
 
-def _row_vector(segment: Segment, row: int) -> QueryVector:
-    return segment.row_vector(row)
-
-
 class _Search(ABC):
     """One ranking problem: a subject, a candidate partition, masks, bounds and assessment."""
 
@@ -312,11 +308,7 @@ class _Search(ABC):
         similarity, and their exactly known components."""
 
     def assess_row(self, segment: Segment, row: int) -> PairScore:
-        return self.assess_vector(segment, row, _row_vector(segment, row))
-
-    def assess_vector(self, segment: Segment, row: int, vector: QueryVector) -> PairScore:
-        """`assess_row` with the row's vector already read (`_run` keeps it for `_match`)."""
-        return self.assess(segment.records[row], self.query.dot(vector))
+        return self.assess(segment.records[row], self.query.dot(segment.row_vector(row)))
 
     @abstractmethod
     def assess(self, record: IndexRecord, text: float) -> PairScore:
@@ -389,8 +381,11 @@ class _SupplierSearch(_NeedSearch):
         text = self.text_at(segment, rows)
         references = table.references[rows, self.category]
         depths = table.cpv_depths(self.family)[rows]
-        topic = np.flatnonzero((text > 0) | (depths >= 2) | (references > 0))
-        rows, text, references, depths = rows[topic], text[topic], references[topic], depths[topic]
+        topic = text > 0
+        if not topic.all():  # usually every row shares a term: nothing to drop
+            topic |= (depths >= 2) | (references > 0)
+            keep = np.flatnonzero(topic)
+            rows, text, references, depths = rows[keep], text[keep], references[keep], depths[keep]
         return _Columns(
             rows,
             text,
@@ -670,7 +665,8 @@ class _Found:
     row: int
     pair: PairScore
     members: list[tuple[float, int]]  # (score, record id) of every eligible row of the group
-    vector: QueryVector  # the row's vector (for its top terms)
+    vector: QueryVector  # the row's vector and its terms shared with the query (top terms)
+    shared: Shared
 
     def order(self) -> tuple[float, int]:
         return (-self.score, self.group)
@@ -714,26 +710,29 @@ def _run(search: _Search, wanted: int, pools: Sequence[_Pool] | None = None) -> 
                 return sorted(found.values(), key=_Found.order)[:wanted]
             pool = pools[pool_of[position]]
             row = int(rows[position])
-            vector = _row_vector(pool.segment, row)
-            pair = search.assess_vector(pool.segment, row, vector)
+            record = pool.segment.records[row]
+            vector = pool.segment.row_vector(row)
+            shared = search.query.shared(vector)
+            pair = search.assess(record, search.query.dot(vector, shared))
             if not pair.eligible:
                 continue
-            record = pool.segment.records[row]
             group = search.group(record)
             member = (pair.score, record.id)
             entry = found.get(group)
             if entry is None:
-                found[group] = _Found(pair.score, group, pool.segment, row, pair, [member], vector)
+                found[group] = _Found(
+                    pair.score, group, pool.segment, row, pair, [member], vector, shared
+                )
             else:
                 entry.members.append(member)
                 if (-pair.score, record.id) < (-entry.score, entry.segment.records[entry.row].id):
-                    entry.score, entry.segment, entry.row, entry.pair, entry.vector = (
+                    entry.score, entry.segment, entry.row, entry.pair = (
                         pair.score,
                         pool.segment,
                         row,
                         pair,
-                        vector,
                     )
+                    entry.vector, entry.shared = vector, shared
             # The wanted-th best changes only when a score above it comes in.
             if len(found) >= wanted and (threshold is None or pair.score > threshold):
                 threshold = heapq.nlargest(wanted, (f.score for f in found.values()))[-1]
@@ -744,7 +743,7 @@ def _match(search: _Search, found: _Found, rank: int | None, subject: Key) -> Ma
     record = found.segment.records[found.row]
     members = sorted(found.members, key=lambda m: (-m[0], m[1]))
     via = tuple(("need", m[1]) for m in members) if search.candidate_kind == "municipality" else ()
-    terms = search.index.contributions(search.query, found.vector, TOP_TERMS)
+    terms = search.index.contributions(search.query, found.vector, TOP_TERMS, found.shared)
     return Match(
         subject=subject,
         candidate=search.result_key(record),

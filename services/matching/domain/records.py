@@ -33,6 +33,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any, ClassVar, Self
 
 from shared.contracts import vocabulary
@@ -173,6 +174,7 @@ class MoneyRange:
         )
 
 
+@lru_cache(maxsize=65_536)  # explanations repeat the need's budget and common ranges
 def format_money(amount: float, currency: str, *, with_currency: bool = True) -> str:
     """`1250000, "EUR"` -> `"1.25 M EUR"`: short, for explanations."""
     magnitude = abs(amount)

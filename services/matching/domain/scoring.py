@@ -72,7 +72,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -109,37 +109,34 @@ class ComponentWeights:
     bankability: float = 0.0
     category: float = 0.0
     region: float = 0.0
+    # Derived once: read for every assessed pair (a cache keyed by the weights would hash them).
+    _total: float = field(init=False, repr=False, compare=False)
+    _active: tuple[tuple[str, float], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in COMPONENTS:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"weight {name} must be a finite number >= 0, got {value!r}")
-        if self.total <= 0:
+        total = float(sum(getattr(self, name) for name in COMPONENTS))
+        if total <= 0:
             raise ValueError("at least one weight must be positive")
+        active = tuple(
+            (name, float(getattr(self, name))) for name in COMPONENTS if getattr(self, name) > 0
+        )
+        object.__setattr__(self, "_total", total)
+        object.__setattr__(self, "_active", active)
 
     @property
     def total(self) -> float:
-        return _total(self)
+        return self._total
 
     def active(self) -> tuple[tuple[str, float], ...]:
         """(name, weight) of the components that count, in `COMPONENTS` order."""
-        return _active(self)
+        return self._active
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.active())
-
-
-@lru_cache(maxsize=256)
-def _total(weights: ComponentWeights) -> float:
-    return float(sum(getattr(weights, name) for name in COMPONENTS))
-
-
-@lru_cache(maxsize=256)
-def _active(weights: ComponentWeights) -> tuple[tuple[str, float], ...]:
-    return tuple(
-        (name, float(getattr(weights, name))) for name in COMPONENTS if getattr(weights, name) > 0
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,17 +285,17 @@ def budget_fit_logs(
 @dataclass(frozen=True, slots=True, eq=False)
 class LogRanges:
     """Ranges in log space prepared once for many fits of one amount at a time: the fast twin
-    of `budget_fit_logs` for a scalar `x` (the ranking's per-row bounds), equal within 1e-12.
+    of `budget_fit_logs` for a scalar `x` (the ranking's per-row bounds), equal bit for bit
+    (the same operations in the same order, on fewer and smaller arrays).
 
-    `low`, `high` are ln lo, ln hi; `centre` and `half` (ln lo + ln hi) / 2 and
-    (ln hi - ln lo) / 2; `divisor` is `half` with 0 (a point range) replaced by 1, where x is
-    inside only at the centre (relative distance 0).
+    `low`, `high` are ln lo, ln hi; `centre` (ln lo + ln hi) / 2; `divisor` the half width
+    (ln hi - ln lo) / 2, or 1 for a point range, where x is inside only at the centre
+    (relative distance 0, as `budget_fit_logs` has it).
     """
 
     low: NDArray[np.float64]
     high: NDArray[np.float64]
     centre: NDArray[np.float64]
-    half: NDArray[np.float64]
     divisor: NDArray[np.float64]
 
     @classmethod
@@ -306,28 +303,28 @@ class LogRanges:
         low = np.array(log_low, dtype=np.float64)
         high = np.array(log_high, dtype=np.float64)
         half = (high - low) / 2.0
-        arrays = (low, high, (low + high) / 2.0, half, np.where(half > 0, half, 1.0))
+        arrays = (low, high, (low + high) / 2.0, np.where(half > 0, half, 1.0))
         for array in arrays:
             array.setflags(write=False)
         return cls(*arrays)
 
     def fit(self, x: float, rows: NDArray[np.int64], tolerance: float) -> NDArray[np.float64]:
-        """`budget_fit_logs(x, low[rows], high[rows], tolerance)`, in fewer passes."""
-        low = self.low[rows]
-        centre = self.centre[rows]
-        distance = np.abs(x - centre)
-        relative = distance / self.divisor[rows]
-        fit = 1.0 - 0.5 * relative * relative
-        # Inside as `budget_fit_logs` decides it (the fit jumps at the edges when tol = 0).
-        outside = (x < low) | (self.high[rows] < x)
-        below, above = _tolerance_spans(tolerance)
-        if below > 0 and above > 0:
-            past = (distance[outside] - self.half[rows][outside]) / np.where(
-                x < centre[outside], below, above
-            )
-            fit[outside] = np.clip(0.5 - 0.5 * past, 0.0, 0.5)
-        else:  # no tolerance: outside the range fits 0
-            fit[outside] = 0.0
+        """`budget_fit_logs(x, low[rows], high[rows], tolerance)`."""
+        fit = np.abs(x - self.centre[rows])
+        fit /= self.divisor[rows]
+        fit *= fit
+        fit *= 0.5
+        np.subtract(1.0, fit, out=fit)  # inside: 1 - 0.5 (|x - c| / h)^2
+        low, high = self.low[rows], self.high[rows]
+        outside = np.flatnonzero((x < low) | (high < x))
+        if outside.size:
+            low, high = low[outside], high[outside]
+            under = x < low
+            past = np.where(under, low - x, x - high)
+            below, above = _tolerance_spans(tolerance)
+            span = np.where(under, below, above)
+            ratio = np.divide(past, span, out=np.full(past.shape, np.inf), where=span > 0)
+            fit[outside] = np.clip(0.5 * (1.0 - ratio), 0.0, 0.5)
         return fit
 
 
@@ -392,9 +389,15 @@ def budget_fit_of(
 # --- references, bankability, region -------------------------------------------------------------
 
 
+# 1 - 0.4^n for n = 0..127, the same powers; from well below 127 on the value is exactly 1.0.
+_REFERENCE_SCORES = 1.0 - REFERENCE_DECAY ** np.arange(128.0)
+_REFERENCE_SCORES.setflags(write=False)
+
+
 def references_score(count: ArrayLike) -> NDArray[np.float64]:
-    """1 - 0.4^n for n past references in the need's category."""
-    return 1.0 - REFERENCE_DECAY ** np.asarray(count, dtype=np.float64)
+    """1 - 0.4^n for n past references in the need's category (counts >= 0; a table look-up,
+    cheaper than the powers)."""
+    return _REFERENCE_SCORES[np.minimum(np.asarray(count, dtype=np.int64), 127)]
 
 
 def references_value(count: int) -> float:

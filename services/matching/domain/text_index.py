@@ -88,6 +88,10 @@ class TextIndexParams:
         return self.large_corpus_min_df if documents >= self.large_corpus_documents else self.min_df
 
 
+Shared = tuple[NDArray[np.int64], NDArray[np.int64]]
+"""Positions in two vectors of the terms both hold (`QueryVector.shared`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class QueryVector:
     """A sparse L2-normalised TF-IDF vector: sorted term ids and their weights."""
@@ -113,7 +117,7 @@ class QueryVector:
         order = np.argsort(terms, kind="stable")
         return cls(terms[order], weights[order])
 
-    def shared(self, other: QueryVector) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    def shared(self, other: QueryVector) -> Shared:
         """Positions in self and in other of the terms both hold, by increasing term
         (`np.intersect1d(..., return_indices=True)` of two sorted unique term arrays)."""
         if self.terms.size == 0 or other.terms.size == 0:
@@ -124,8 +128,9 @@ class QueryVector:
         hit = other.terms[positions] == self.terms
         return np.flatnonzero(hit), positions[hit]
 
-    def dot(self, other: QueryVector) -> float:
-        mine, theirs = self.shared(other)
+    def dot(self, other: QueryVector, shared: Shared | None = None) -> float:
+        """The dot product; `shared` is `self.shared(other)` when the caller has it already."""
+        mine, theirs = self.shared(other) if shared is None else shared
         return float(np.dot(self.weights[mine], other.weights[theirs]))
 
     def dense(self, size: int) -> NDArray[np.float64]:
@@ -724,12 +729,17 @@ class TextIndex:
         return self.contributions(query, vector, limit)
 
     def contributions(
-        self, query: QueryVector, vector: QueryVector, limit: int = 5
+        self,
+        query: QueryVector,
+        vector: QueryVector,
+        limit: int = 5,
+        shared: Shared | None = None,
     ) -> tuple[TermContribution, ...]:
-        """The terms that contributed most to the cosine of `query` with `vector`."""
+        """The terms that contributed most to the cosine of `query` with `vector` (`shared`:
+        `query.shared(vector)` when the caller has it already)."""
         if self._fitted is None:
             return ()
-        mine, theirs = query.shared(vector)
+        mine, theirs = query.shared(vector) if shared is None else shared
         shared = query.terms[mine]
         products = query.weights[mine] * vector.weights[theirs]
         order = np.lexsort((shared, -products))[:limit]
