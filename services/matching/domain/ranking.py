@@ -254,9 +254,9 @@ class _Search(ABC):
 
         With `wanted` (the ranking needs only the best `wanted`), the deferred components are
         computed only for rows that could reach the `wanted`-th best lower bound of their
-        segment; the others keep them unknown (in [0, 1]), which leaves their upper bounds
-        valid, only looser, and they are never assessed unless fewer than `wanted` rows of
-        the segment turn out eligible.
+        segment (`_settle`); the others keep them unknown (in [0, 1]), which leaves their upper
+        bounds valid, only looser, and they are never assessed unless fewer than `wanted` rows
+        of the segment turn out eligible.
         """
         partition = self.index.partition(self.kind)
         pools = []
@@ -277,17 +277,40 @@ class _Search(ABC):
                 lower, upper = _bounds(self.weights, exact, size)
             else:
                 lower, upper = _bounds(self.weights, exact, size)
-                floor = np.partition(lower, size - wanted)[size - wanted]
-                chosen = np.flatnonzero(upper + EPSILON >= floor)
-                total = self.weights.total
-                for name, compute in columns.deferred.items():
-                    # The component's share moves from unknown (0 to its weight) to known.
-                    share = getattr(self.weights, name) / total
-                    known = share * np.clip(compute(chosen), 0.0, 1.0)
-                    lower[chosen] += known
-                    upper[chosen] -= share - known
+                self._settle(columns.deferred, lower, upper, wanted)
             pools.append(_Pool(segment, columns.rows, lower, upper))
         return pools
+
+    def _settle(
+        self,
+        deferred: Mapping[str, Callable[[NDArray[np.int64]], NDArray[np.float64]]],
+        lower: NDArray[np.float64],
+        upper: NDArray[np.float64],
+        wanted: int,
+    ) -> None:
+        """Compute the deferred components, best first, only where they can matter.
+
+        Rows whose upper bound reaches the `wanted`-th best lower bound get them in decreasing
+        upper bound, by batches of growing size; each batch raises that floor, and the rest is
+        left unknown as soon as the next row's upper bound falls below it. In place.
+        """
+        size = lower.size
+        floor = np.partition(lower, size - wanted)[size - wanted]
+        pending = np.flatnonzero(upper + EPSILON >= floor)
+        pending = pending[np.argsort(-upper[pending], kind="stable")]
+        total = self.weights.total
+        done, batch = 0, 4 * wanted
+        while done < pending.size and upper[pending[done]] + EPSILON >= floor:
+            chosen = pending[done : done + batch]
+            done += chosen.size
+            batch *= 2
+            for name, compute in deferred.items():
+                # The component's share moves from unknown (0 to its weight) to known.
+                share = getattr(self.weights, name) / total
+                known = share * np.clip(compute(chosen), 0.0, 1.0)
+                lower[chosen] += known
+                upper[chosen] -= share - known
+            floor = np.partition(lower, size - wanted)[size - wanted]
 
     def text_at(self, segment: Segment, rows: NDArray[np.int64]) -> NDArray[np.float64]:
         """The subject's text similarity with the given rows only (for a few rows, cheaper
@@ -349,18 +372,13 @@ class _NeedSearch(_Search):
             return []  # a closed need matches no candidate (`need_open`)
         return super().pools(wanted)
 
-    def _fuzzy(self, table: RowTable, rows: NDArray[np.int64]) -> NDArray[np.float64]:
-        if self.weights.fuzzy <= 0:
-            return np.zeros(rows.size)  # not scored: skip the string comparisons
-        cutoff = self.policy.fuzzy_cutoff
-        return table.fuzzy.scores_at(self.keywords, rows, cutoff)
-
     def _deferred_fuzzy(
         self, table: RowTable, rows: NDArray[np.int64]
     ) -> dict[str, Callable[[NDArray[np.int64]], NDArray[np.float64]]]:
-        if self.weights.fuzzy <= 0:
-            return {}  # not scored: its bound is exact at 0 (see `_bounds`)
-        return {"fuzzy": lambda positions: self._fuzzy(table, rows[positions])}
+        if self.weights.fuzzy <= 0 or rows.size == 0:
+            return {}  # not scored (its bound is exact at 0, see `_bounds`), or no row
+        masks = table.fuzzy.keyword_masks(self.keywords, self.policy.fuzzy_cutoff)
+        return {"fuzzy": lambda positions: masks.scores_at(rows[positions])}
 
 
 class _SupplierSearch(_NeedSearch):

@@ -620,10 +620,13 @@ class FuzzyVocabulary:
         self, keywords: Sequence[str], rows: NDArray[np.int64], cutoff: float
     ) -> NDArray[np.float64]:
         """`scores(keywords, cutoff)[rows]`, touching only `rows` (any order)."""
+        return self.keyword_masks(keywords, cutoff).scores_at(rows)
+
+    def keyword_masks(self, keywords: Sequence[str], cutoff: float) -> KeywordMasks:
+        """Per string, the bit mask of the keywords it finds: a search computes it once and
+        scores rows with it as often as it needs (`KeywordMasks.scores_at`)."""
         if len(keywords) > self.MAX_KEYWORDS:
             raise ValueError(f"at most {self.MAX_KEYWORDS} keywords, got {len(keywords)}")
-        if not keywords or rows.size == 0:
-            return np.zeros(rows.size)
         bits = np.uint8 if len(keywords) <= 8 else np.uint64  # a need has at most 8
         masks = np.zeros(len(self.strings), dtype=bits)
         for position, keyword in enumerate(keywords):
@@ -631,21 +634,36 @@ class FuzzyVocabulary:
         for position, (first, second) in enumerate(pairwise(keywords)):
             # a joined pair found finds both of its keywords
             masks[self.strings_matching(first + second, cutoff)] |= bits(3 << position)
-        if not masks.any():
+        return KeywordMasks(self, masks if masks.any() else None, len(keywords))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class KeywordMasks:
+    """`FuzzyVocabulary.keyword_masks`: `masks[s]` has bit p set when string s finds keyword p
+    (None: no string finds any keyword)."""
+
+    vocabulary: FuzzyVocabulary
+    masks: NDArray[np.unsignedinteger] | None
+    keywords: int
+
+    def scores_at(self, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Share of the keywords each of `rows` finds (any order)."""
+        if self.masks is None or rows.size == 0:
             return np.zeros(rows.size)
+        vocabulary = self.vocabulary
         # The rows' string ids, gathered without a Python loop: the run of row i starts at
         # row_indptr[rows[i]] and takes counts[i] entries.
-        starts = self.row_indptr[rows]
-        counts = self.row_indptr[rows + 1] - starts
+        starts = vocabulary.row_indptr[rows]
+        counts = vocabulary.row_indptr[rows + 1] - starts
         ends = np.cumsum(counts)
         total = int(ends[-1])
         if total == 0:
             return np.zeros(rows.size)
         shift = np.repeat(starts - (ends - counts), counts)
-        found = masks[self.row_strings[np.arange(total) + shift]]
+        found = self.masks[vocabulary.row_strings[np.arange(total) + shift]]
         # OR per row; `reduceat` takes the element itself for an empty run, so those rows
         # (no choices) are left out and stay 0.
-        per_row = np.zeros(rows.size, dtype=bits)
+        per_row = np.zeros(rows.size, dtype=self.masks.dtype)
         filled = counts > 0
         per_row[filled] = np.bitwise_or.reduceat(found, (ends - counts)[filled])
-        return np.bitwise_count(per_row) / len(keywords)
+        return np.bitwise_count(per_row) / self.keywords
