@@ -288,29 +288,23 @@ class _Search(ABC):
         upper: NDArray[np.float64],
         wanted: int,
     ) -> None:
-        """Compute the deferred components, best first, only where they can matter.
+        """Compute the deferred components only for the rows whose upper bound reaches the
+        `wanted`-th best lower bound; the others keep them unknown. In place.
 
-        Rows whose upper bound reaches the `wanted`-th best lower bound get them in decreasing
-        upper bound, by batches of growing size; each batch raises that floor, and the rest is
-        left unknown as soon as the next row's upper bound falls below it. In place.
+        One pass: computing them best first, by batches that raise the floor as they go,
+        scores ~220 rows instead of ~730 at 100,000 suppliers but measured slower (134 against
+        94 us per need), the extra partitions and sorts costing more than the rows saved.
         """
         size = lower.size
         floor = np.partition(lower, size - wanted)[size - wanted]
-        pending = np.flatnonzero(upper + EPSILON >= floor)
-        pending = pending[np.argsort(-upper[pending], kind="stable")]
+        chosen = np.flatnonzero(upper + EPSILON >= floor)
         total = self.weights.total
-        done, batch = 0, 4 * wanted
-        while done < pending.size and upper[pending[done]] + EPSILON >= floor:
-            chosen = pending[done : done + batch]
-            done += chosen.size
-            batch *= 2
-            for name, compute in deferred.items():
-                # The component's share moves from unknown (0 to its weight) to known.
-                share = getattr(self.weights, name) / total
-                known = share * np.clip(compute(chosen), 0.0, 1.0)
-                lower[chosen] += known
-                upper[chosen] -= share - known
-            floor = np.partition(lower, size - wanted)[size - wanted]
+        for name, compute in deferred.items():
+            # The component's share moves from unknown (0 to its weight) to known.
+            share = getattr(self.weights, name) / total
+            known = share * np.clip(compute(chosen), 0.0, 1.0)
+            lower[chosen] += known
+            upper[chosen] -= share - known
 
     def text_at(self, segment: Segment, rows: NDArray[np.int64]) -> NDArray[np.float64]:
         """The subject's text similarity with the given rows only (for a few rows, cheaper
