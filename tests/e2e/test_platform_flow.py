@@ -259,10 +259,16 @@ def test_supplier_and_lender_are_ranked_for_a_need_and_the_lender_hears_of_it_si
         "candidate_kind": "lender",
         "candidate_id": lender["id"],
     }
-    deliveries = matching.get(
-        f"/v1/subscriptions/{subscription['id']}/deliveries", headers=auth(lender_key)
-    ).json()["items"]
-    assert [d["status"] for d in deliveries] == ["delivered"]
+
+    def delivery_log() -> list[str]:
+        # the sender records the delivery once the receiver's answer is back: poll for it
+        items = matching.get(
+            f"/v1/subscriptions/{subscription['id']}/deliveries", headers=auth(lender_key)
+        ).json()["items"]
+        states = [d["status"] for d in items]
+        return states if "pending" not in states else []
+
+    assert wait_for(delivery_log) == ["delivered"]
 
     # what another organisation's key cannot see
     foreign = matching.get(f"/v1/subscriptions/{subscription['id']}", headers=auth(supplier_key))
