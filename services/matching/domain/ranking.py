@@ -688,6 +688,8 @@ def _candidates(pools: Sequence[_Pool]) -> tuple[NDArray, NDArray, NDArray]:
     if not pools:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
+    if len(pools) == 1:  # the usual case: one segment
+        return np.zeros(pools[0].rows.size, dtype=np.int64), pools[0].rows, pools[0].upper
     pool_of = np.concatenate([np.full(p.rows.size, i, dtype=np.int64) for i, p in enumerate(pools)])
     rows = np.concatenate([p.rows for p in pools])
     upper = np.concatenate([p.upper for p in pools])
@@ -717,11 +719,13 @@ def _run(search: _Search, wanted: int, pools: Sequence[_Pool] | None = None) -> 
     found: dict[int, _Found] = {}
     threshold: float | None = None  # the wanted-th best exact score so far
     for chunk in _descending(upper, max(64, 8 * wanted)):
-        for position in chunk:
-            if threshold is not None and upper[position] + EPSILON < threshold:
+        # Python numbers for the chunk at once, rather than numpy scalars row by row.
+        for bound, pool_number, row in zip(
+            upper[chunk].tolist(), pool_of[chunk].tolist(), rows[chunk].tolist(), strict=True
+        ):
+            if threshold is not None and bound + EPSILON < threshold:
                 return sorted(found.values(), key=_Found.order)[:wanted]
-            pool = pools[pool_of[position]]
-            row = int(rows[position])
+            pool = pools[pool_number]
             record = pool.segment.records[row]
             vector = pool.segment.row_vector(row)
             shared = search.query.shared(vector)

@@ -740,16 +740,18 @@ class TextIndex:
         if self._fitted is None:
             return ()
         mine, theirs = query.shared(vector) if shared is None else shared
-        shared = query.terms[mine]
+        terms = query.terms[mine]
         products = query.weights[mine] * vector.weights[theirs]
-        order = np.lexsort((shared, -products))[:limit]
+        order = np.lexsort((terms, -products))[:limit]
+        # Python values of the few kept, at once (not numpy scalars one by one).
         return tuple(
-            TermContribution(
-                term=str(self._fitted.terms[shared[i]]),
-                query_weight=float(query.weights[mine[i]]),
-                document_weight=float(vector.weights[theirs[i]]),
+            TermContribution(str(term), query_weight, document_weight)
+            for term, query_weight, document_weight in zip(
+                self._fitted.terms[terms[order]].tolist(),
+                query.weights[mine[order]].tolist(),
+                vector.weights[theirs[order]].tolist(),
+                strict=True,
             )
-            for i in order
         )
 
     def top_k(
