@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -25,6 +25,19 @@ WRITE_OPTION = "cityfit_write"
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def hold_lock_until_commit(connection: Connection | Session, name: str) -> None:
+    """Serialise, across processes, the transactions that take the lock called `name`.
+
+    On PostgreSQL a transaction-level advisory lock: replicas starting together, or two
+    requests doing the same bulk job, queue here and each sees what the previous one committed.
+    SQLite needs none: it admits one writing transaction at a time already."""
+    dialect = (
+        connection.dialect if isinstance(connection, Connection) else connection.get_bind().dialect
+    )
+    if dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

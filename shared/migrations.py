@@ -13,7 +13,7 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import Engine, MetaData, create_engine
 
-from shared.db import make_engine
+from shared.db import hold_lock_until_commit, make_engine
 from shared.settings import ServiceSettings
 
 
@@ -57,6 +57,9 @@ def run_migrations(target_metadata: MetaData | None = None) -> None:
                 compare_type=True,
             )
             with context.begin_transaction():
+                # pods of one service starting together migrate one after the other; the
+                # second then finds the database at head (PostgreSQL's DDL is transactional)
+                hold_lock_until_commit(connection, f"cityfit.migrate.{engine.url.database}")
                 context.run_migrations()
             connection.commit()
     finally:

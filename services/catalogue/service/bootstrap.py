@@ -10,6 +10,7 @@ from services.catalogue.store import repository
 from services.catalogue.store.tables import ApiKey, Organisation
 from shared.auth import digest_key, key_prefix
 from shared.clock import utcnow
+from shared.db import hold_lock_until_commit
 
 OPERATOR_NAME = "CityFIT Match operations"
 
@@ -59,6 +60,8 @@ def ensure_admin_key(session: Session, plaintext: str) -> None:
     prefix = key_prefix(plaintext)
     if prefix is None:
         raise ValueError("the bootstrap admin key must look like cfk_<10 characters>_<secret>")
+    # replicas starting together would each find no key and both insert it (or two operators)
+    hold_lock_until_commit(session, "cityfit.bootstrap_admin_key")
     if repository.get_key_by_prefix(session, prefix) is not None:
         return
     operator = operator_organisation(session)

@@ -18,6 +18,7 @@ from services.catalogue.store.tables import (
     OcdsLedger,
     Organisation,
 )
+from shared.db import hold_lock_until_commit
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -260,8 +261,7 @@ def lock_imports(session: Session) -> None:
     """Serialise OCDS imports until this transaction ends: two imports naming the same ocids or
     organisations would otherwise both insert them, and the second fail on the unique keys.
     SQLite serialises writers already."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('cityfit.ocds_import'))"))
+    hold_lock_until_commit(session, "cityfit.ocds_import")
 
 
 def add_ledger_bulk(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -6,9 +6,13 @@ brought to head as `cityfit migrate` does on an existing data directory.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from services.catalogue.app import MIGRATIONS
@@ -81,5 +85,31 @@ def test_an_organisation_identifier_stays_unique_after_the_upgrade(
             connection.execute(text("UPDATE organisations SET identifier = 'IT-CF-1' WHERE id = 1"))
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(text("UPDATE organisations SET identifier = 'IT-CF-1' WHERE id = 2"))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_migrations_started_together_run_one_after_the_other(
+    database_factory: DatabaseFactory,
+) -> None:
+    # separate processes, as pods are: Alembic keeps its context in module globals, so
+    # threads of one process cannot stand in for them
+    url = database_factory.empty("catalogue-together")
+    environment = {**os.environ, "CATALOGUE_DATABASE_URL": url}
+    command_line = [sys.executable, "-m", "services.cli", "migrate", "catalogue"]
+    runs = [
+        subprocess.Popen(
+            command_line, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        for _ in range(3)
+    ]
+    outputs = [run.communicate(timeout=120)[0].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    engine = make_engine(url)
+    try:
+        assert {"organisations", "needs", "changes", "ocds_ledger"} <= set(
+            inspect(engine).get_table_names()
+        )
     finally:
         engine.dispose()
