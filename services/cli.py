@@ -6,7 +6,7 @@
     cityfit seed --suppliers N --needs M      a reproducible synthetic catalogue, bulk-loaded
     cityfit demo                              load the demo catalogue now
     cityfit admin-key                         issue an admin key for the platform operator
-    cityfit compact-feed --older-than-days N  drop old change-feed history
+    cityfit compact-feed --older-than-days N  drop superseded change-feed history
     cityfit rebuild-index                     matching replays the catalogue feed on next start
     cityfit test [PYTEST ARGS]                lint, architecture contracts and the test suite
 
@@ -173,7 +173,7 @@ def cmd_compact_feed(args: argparse.Namespace) -> int:
     with transaction(engine) as session:
         removed = changes.compact(session, before)
     engine.dispose()
-    print(f"removed {removed} changes recorded before {before.isoformat()}")
+    print(f"removed {removed} superseded changes recorded before {before.isoformat()}")
     return 0
 
 
@@ -402,7 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--label", default="operator")
     admin.add_argument("--data-dir")
 
-    compact = add("compact-feed", cmd_compact_feed, "drop change-feed history older than N days")
+    compact = add(
+        "compact-feed",
+        cmd_compact_feed,
+        "drop change-feed entries older than N days that a later change supersedes",
+    )
     compact.add_argument("--older-than-days", type=float, required=True)
     compact.add_argument("--data-dir")
 

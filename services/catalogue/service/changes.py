@@ -3,7 +3,8 @@
 Cursor: `"<txid>-<id>"`, the position of the last change handed out (`0-0` before the first).
 On SQLite txid is always 0 and the order is the id order; on PostgreSQL the order is (txid, id)
 and only changes of transactions older than every running one are handed out (see
-`repository.list_changes`). A cursor from before the compaction horizon answers 410.
+`repository.list_changes`). Compaction keeps the newest change of every record, deletes
+included, so every cursor stays usable and a replay from the start rebuilds the catalogue.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlmodel import Session
 from services.catalogue.service.errors import invalid
 from services.catalogue.store import repository
 from shared.contracts.changes import Change, ChangePage
-from shared.errors import Gone
 
 _CURSOR = re.compile(r"^(\d{1,19})-(\d{1,19})$")
 START = (0, 0)
@@ -37,12 +37,6 @@ def format_cursor(position: tuple[int, int]) -> str:
 
 def read(session: Session, after: str | None, limit: int) -> ChangePage:
     position = parse_cursor(after)
-    horizon = repository.get_feed_horizon(session)
-    if horizon is not None and position < (horizon.txid, horizon.change_id):
-        raise Gone(
-            f"changes up to {format_cursor((horizon.txid, horizon.change_id))} were compacted; "
-            "rebuild from a snapshot or replay from that cursor"
-        )
     rows = repository.list_changes(session, position, limit)
     items = [
         Change(
@@ -60,8 +54,8 @@ def read(session: Session, after: str | None, limit: int) -> ChangePage:
 
 
 def compact(session: Session, older_than: datetime) -> int:
-    """Drop changes recorded before `older_than`; followers behind them will get 410."""
+    """Drop the changes recorded before `older_than` that later changes supersede."""
     last = repository.last_change_before(session, older_than)
     if last is None:
         return 0
-    return repository.compact_changes(session, (last.txid, last.id or 0), older_than)
+    return repository.compact_changes(session, (last.txid, last.id or 0))

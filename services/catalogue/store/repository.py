@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, text, true
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel
 
 from services.catalogue.domain.codes import stem_prefixes
@@ -14,7 +15,6 @@ from services.catalogue.store.tables import (
     ApiKey,
     ChangeRecord,
     EntityCode,
-    FeedHorizon,
     OcdsLedger,
     Organisation,
 )
@@ -160,25 +160,31 @@ def list_changes(session: Session, after: tuple[int, int], limit: int) -> list[C
     return list(session.execute(statement).scalars())
 
 
-def get_feed_horizon(session: Session) -> FeedHorizon | None:
-    return session.get(FeedHorizon, 1)
+def compact_changes(session: Session, before: tuple[int, int]) -> int:
+    """Drop, up to `before`, every change that a later change of the same record supersedes.
 
-
-def compact_changes(session: Session, before: tuple[int, int], at: datetime) -> int:
+    The newest change of every record stays, deletes included (tombstones): a follower reading
+    on from any cursor, or from the start, still ends with every record's current state and
+    every removal, so no cursor ever becomes unusable (log compaction)."""
     txid, change_id = before
+    later = aliased(ChangeRecord)
+    superseded = exists().where(
+        later.entity == ChangeRecord.entity,  # type: ignore[arg-type]
+        later.entity_id == ChangeRecord.entity_id,  # type: ignore[arg-type]
+        or_(
+            later.txid > ChangeRecord.txid,  # type: ignore[arg-type]
+            and_(later.txid == ChangeRecord.txid, later.id > ChangeRecord.id),  # type: ignore[arg-type]
+        ),
+    )
     result = session.execute(
         delete(ChangeRecord).where(
             or_(
                 ChangeRecord.txid < txid,  # type: ignore[arg-type]
                 and_(ChangeRecord.txid == txid, ChangeRecord.id <= change_id),  # type: ignore[arg-type]
-            )
+            ),
+            superseded,
         )
     )
-    horizon = session.get(FeedHorizon, 1)
-    if horizon is None:
-        session.add(FeedHorizon(id=1, txid=txid, change_id=change_id, compacted_at=at))
-    else:
-        horizon.txid, horizon.change_id, horizon.compacted_at = txid, change_id, at
     session.flush()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -121,7 +121,11 @@ class ChangeRecord(SQLModel, table=True):
     """
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_txid_id", "txid", "id"),)
+    __table_args__ = (
+        Index("ix_changes_txid_id", "txid", "id"),
+        # compaction looks for a later change of the same record
+        Index("ix_changes_entity_entity_id", "entity", "entity_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     txid: int = Field(
@@ -154,17 +158,6 @@ class OcdsLedger(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
 
 
-class FeedHorizon(SQLModel, table=True):
-    """How far the change feed has been compacted: cursors before it answer 410 Gone."""
-
-    __tablename__ = "feed_horizon"
-
-    id: int = Field(default=1, primary_key=True)
-    txid: int = Field(sa_column=Column(BigInteger, nullable=False))
-    change_id: int
-    compacted_at: datetime
-
-
 CATALOGUE_TABLES = (
     "organisations",
     "api_keys",
@@ -173,7 +166,6 @@ CATALOGUE_TABLES = (
     "funding_calls",
     "entity_codes",
     "changes",
-    "feed_horizon",
     "ocds_ledger",
     "idempotency_keys",
 )

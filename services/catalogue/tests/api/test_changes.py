@@ -63,18 +63,50 @@ class TestChangeFeed:
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "after"
 
-    def test_a_cursor_older_than_the_kept_history_is_410(
+    def test_compaction_keeps_the_newest_change_of_every_record(
         self, client: TestClient, settings: CatalogueSettings
     ) -> None:
-        register(client, name="A")
-        register(client, name="B")
+        city, key = register(client, kind="municipality", name="A")
+        supplier, _ = register(client, name="B")
+        kept = post_need(client, key)
+        client.patch(
+            f"/v1/needs/{kept['id']}",
+            json={"title": "LED lighting, phase 2"},
+            headers={**auth(key), "If-Match": '"1"'},
+        )
+        gone = post_need(client, key, title="A need withdrawn")
+        client.delete(f"/v1/needs/{gone['id']}", headers={**auth(key), "If-Match": '"1"'})
+        before, end = read_all(client, limit=500)
+        # a follower that had read up to the supplier, then the feed is compacted
+        early_cursor = next(i["cursor"] for i in before if i["id"] == supplier["id"])
         engine = make_engine(settings.resolved_database_url())
         with transaction(engine) as session:
             removed = changes.compact(session, datetime.now(UTC) + timedelta(seconds=1))
         engine.dispose()
-        assert removed >= 2
-        assert client.get("/v1/changes").status_code == 410
-        assert client.get("/v1/changes", params={"after": "0-0"}).status_code == 410
+
+        assert removed == 2  # the first version of `kept` and `gone`'s upsert
+        replay, replay_end = read_all(client, limit=1)
+        assert [(i["entity"], i["id"], i["op"]) for i in replay[-4:]] == [
+            ("organisation", city["id"], "upsert"),
+            ("organisation", supplier["id"], "upsert"),
+            ("need", kept["id"], "upsert"),
+            ("need", gone["id"], "delete"),
+        ]
+        newest = {(i["entity"], i["id"]): i for i in before}
+        assert replay == sorted(newest.values(), key=before.index)
+        assert replay[-2]["data"]["title"] == "LED lighting, phase 2"
+        assert replay_end == end
+        # the early follower reads on and still hears of the edit and of the delete
+        rest, _ = read_all(client, early_cursor)
+        assert [(i["id"], i["op"]) for i in rest] == [
+            (kept["id"], "upsert"),
+            (gone["id"], "delete"),
+        ]
+        # compacting again finds nothing more to drop
+        engine = make_engine(settings.resolved_database_url())
+        with transaction(engine) as session:
+            assert changes.compact(session, datetime.now(UTC) + timedelta(seconds=1)) == 0
+        engine.dispose()
 
     def test_a_rejected_write_leaves_no_change(self, client: TestClient) -> None:
         _city, key = register(client, kind="municipality", name="Torino")
