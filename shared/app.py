@@ -27,7 +27,12 @@ from starlette.concurrency import run_in_threadpool
 
 from shared import idempotency
 from shared.db import UnitOfWork
-from shared.errors import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
+from shared.errors import (
+    PROBLEM_MEDIA_TYPE,
+    Problem,
+    install_problem_handlers,
+    nul_character_problem,
+)
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.openapi_links import Link, add_links
 from shared.settings import ServiceSettings
@@ -51,6 +56,10 @@ class UnitOfWorkRoute(APIRoute):
             uow = UnitOfWork(engine, write=request.method in UNSAFE_METHODS)
             request.state.uow = uow
             held: idempotency.Claim | None = None
+            if self.body_field is not None and request.method in UNSAFE_METHODS:
+                refused = nul_character_problem(await request.body())
+                if refused is not None:
+                    raise refused
             key = request.headers.get("Idempotency-Key")
             if request.method == "POST" and key is not None:
                 body = await request.body()

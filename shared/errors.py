@@ -7,6 +7,7 @@ with `type`, `title`, `status`, `detail` and, for validation errors, `errors: [{
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -125,6 +126,39 @@ def field_path(loc: Sequence[int | str]) -> str:
         else:
             text += ("." if text else "") + str(part)
     return text or "body"
+
+
+def _nul_paths(value: Any, loc: tuple[int | str, ...]) -> Iterable[tuple[int | str, ...]]:
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield loc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nul_paths(key, (*loc, key))
+            yield from _nul_paths(item, (*loc, key))
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield from _nul_paths(item, (*loc, position))
+
+
+def nul_character_problem(body: bytes) -> ValidationFailed | None:
+    """A 422 naming every field of a JSON body whose text holds a NUL character (U+0000).
+
+    Nothing can store it: PostgreSQL's text and jsonb refuse it outright, so it is refused at the
+    door on every database alike rather than failing the write half way."""
+    if b"\\u0000" not in body:
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None  # malformed JSON: the body's own validation names it
+    fields = sorted({field_path(("body", *loc)) for loc in _nul_paths(document, ())})
+    if not fields:
+        return None
+    errors = [
+        FieldError(field=field, reason="text may not contain a NUL character") for field in fields
+    ]
+    return ValidationFailed(f"Invalid fields: {', '.join(fields)}", errors=errors)
 
 
 def _reason(error: dict[str, Any]) -> str:

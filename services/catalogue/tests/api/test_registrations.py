@@ -64,6 +64,20 @@ class TestRegistrationRefusals:
             "errors"
         ]
 
+    def test_a_nul_character_is_named_and_nothing_is_written(self, client: TestClient) -> None:
+        # PostgreSQL cannot store U+0000 in text or jsonb: schemathesis found it as a 500 there
+        before = client.get("/v1/organisations").json()["items"]
+        body = registration(references=[{"title": "LED\x00"}], description="fine")
+        response = client.post("/v1/registrations", json=body)
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {
+                "field": "organisation.references[0].title",
+                "reason": "text may not contain a NUL character",
+            }
+        ]
+        assert client.get("/v1/organisations").json()["items"] == before
+
     def test_unknown_cpv_code_is_named(self, client: TestClient) -> None:
         response = client.post("/v1/registrations", json=registration(cpv_codes=["99999999"]))
         assert response.status_code == 422
