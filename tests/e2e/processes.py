@@ -99,7 +99,12 @@ class ServiceProcesses:
     def stop(self, instance: str, sig: int = signal.SIGTERM) -> None:
         process = self.running.pop(instance)
         process.send_signal(sig)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # never leave a process behind to write into the next test's databases
+            process.kill()
+            process.wait(timeout=30)
 
     def kill(self, instance: str) -> None:
         """SIGKILL: no shutdown code runs, whatever the process was doing."""
