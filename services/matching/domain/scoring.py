@@ -273,6 +273,8 @@ def budget_fit_logs(
     centre = (lo + hi) / 2.0
     half = (hi - lo) / 2.0
     relative = np.divide(np.abs(x - centre), half, out=np.zeros(x.shape), where=half > 0)
+    # at most 1 inside the range, but a range a few ulps wide can round the centre past x
+    relative = np.minimum(relative, 1.0)
     inside_fit = 1.0 - 0.5 * relative**2
     below, above = _tolerance_spans(tolerance)
     past = np.where(x < lo, lo - x, x - hi)
@@ -312,6 +314,7 @@ class LogRanges:
         """`budget_fit_logs(x, low[rows], high[rows], tolerance)`."""
         fit = np.abs(x - self.centre[rows])
         fit /= self.divisor[rows]
+        np.minimum(fit, 1.0, out=fit)  # as `budget_fit_logs`: ranges a few ulps wide
         fit *= fit
         fit *= 0.5
         np.subtract(1.0, fit, out=fit)  # inside: 1 - 0.5 (|x - c| / h)^2
@@ -363,7 +366,7 @@ def budget_fit_value(amount: float, low: float, high: float, tolerance: float) -
     if lo <= x <= hi:
         half = (hi - lo) / 2.0
         relative = abs(x - (lo + hi) / 2.0) / half if half > 0 else 0.0
-        return 1.0 - 0.5 * relative**2
+        return 1.0 - 0.5 * min(relative, 1.0) ** 2
     below, above = _tolerance_spans(tolerance)
     past, span = (lo - x, below) if x < lo else (x - hi, above)
     if span <= 0:

@@ -110,6 +110,15 @@ class TestBudgetFit:
         assert "currency mismatch" in detail
         assert budget_fit([np.nan], [1.0], [2.0], 0.2)[0] == NEUTRAL
 
+    def test_a_range_a_few_ulps_wide_still_fits_between_0_and_1(self) -> None:
+        # the centre of two adjacent logarithms rounds onto one of them: found by hypothesis
+        low = 852_632_985.8478183
+        high = float(np.nextafter(low, np.inf))  # the old formula gave -1.0 at `low`
+        for amount in (low, high):
+            vectorised = budget_fit([amount], [low], [high], 0.2)[0]
+            assert 0.5 <= vectorised <= 1.0
+            assert budget_fit_value(amount, low, high, 0.2) == pytest.approx(vectorised)
+
     @settings(max_examples=200, deadline=None)
     @given(
         amount=st.floats(0, 1e9),
