@@ -6,6 +6,11 @@ own copy (a file copy, far cheaper than migrating again). PostgreSQL: one throwa
 service per session (created on the server `TEST_DATABASE_URL` points at, dropped at the end),
 emptied with TRUNCATE before each test. Tests see committed data only: the change feed's
 correctness depends on real commits, which a rolled-back outer transaction would hide.
+
+A stack that lives for the whole session (the browser tests' services) takes its databases with
+`for_session`: names no later `fresh` may empty under it. On PostgreSQL a `fresh` of the same
+name would hand the running stack's database to the next test, whose writes the stack would
+then follow and answer (its matching signing events for the other test's subscriptions).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class DatabaseFactory:
         self.server_url = server_url
         self._templates: dict[str, str] = {}
         self._created: list[str] = []
+        self._session_long: set[str] = set()
         self._counter = 0
 
     @property
@@ -46,6 +52,8 @@ class DatabaseFactory:
 
     def fresh(self, service: str, migrations: Path) -> str:
         """A URL to an empty, fully migrated database of `service`."""
+        if service in self._session_long:
+            raise ValueError(f"database {service!r} is held for the session by a running stack")
         if service not in self._templates:
             self._templates[service] = self._create_template(service, migrations)
         template = self._templates[service]
@@ -56,6 +64,14 @@ class DatabaseFactory:
             return f"sqlite:///{copy}"
         self._truncate(template)
         return template
+
+    def for_session(self, name: str, migrations: Path) -> str:
+        """A URL to an empty, fully migrated database called `name` that no other test gets."""
+        if name in self._templates or name in self._session_long:
+            raise ValueError(f"database {name!r} is already in use")
+        url = self.fresh(name, migrations)
+        self._session_long.add(name)
+        return url
 
     def empty(self, service: str) -> str:
         """A URL to a new database with no tables at all (for tests of the migrations)."""

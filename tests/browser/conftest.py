@@ -71,9 +71,9 @@ def console(
     tmp_path_factory: pytest.TempPathFactory, database_factory: DatabaseFactory
 ) -> Iterator[Console]:
     urls = {
-        "catalogue": database_factory.fresh("catalogue", CATALOGUE),
-        "evaluation": database_factory.fresh("evaluation", EVALUATION),
-        "matching": database_factory.fresh("matching", MATCHING),
+        "catalogue": database_factory.for_session("console_catalogue", CATALOGUE),
+        "evaluation": database_factory.for_session("console_evaluation", EVALUATION),
+        "matching": database_factory.for_session("console_matching", MATCHING),
     }
     engine = make_engine(urls["catalogue"])
     try:

@@ -27,7 +27,6 @@ so they are compared after both restart, on identical fits.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -36,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
 from services.catalogue.tests.builders import auth
 from tests.e2e.conftest import ADMIN_KEY, Launch
@@ -465,12 +463,6 @@ def by_type(seen: Counter[tuple]) -> Counter[str]:
     return kinds
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("TEST_DATABASE_URL")),
-    reason="on PostgreSQL inside the whole suite this test stalls (the feed never reaches the "
-    "burst's end within 120 s; alone it passes in ~60 s): suspected an earlier test's open "
-    "transaction holding pg_snapshot_xmin back; open in issue 7",
-)
 def test_a_killed_matching_restarts_into_exactly_the_uninterrupted_index_and_events(
     launch: Launch, fresh_database: Callable[[str, str], str]
 ) -> None:
