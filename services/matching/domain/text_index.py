@@ -63,7 +63,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from services.matching.domain.columns import RowTable
 from services.matching.domain.glossary import default_glossary
 from services.matching.domain.profiles import profile_text
-from services.matching.domain.records import INDEXED_KINDS, IndexRecord, Key
+from services.matching.domain.records import INDEXED_KINDS, IndexRecord, Key, Need, Organisation
 from services.matching.domain.stopwords import stop_words
 
 
@@ -464,7 +464,7 @@ class TextIndex:
         by_key: dict[Key, IndexRecord] = {}
         for record in records:
             by_key[record.key] = record
-        ordered = sorted(by_key.values(), key=lambda record: record.key)
+        ordered = sorted(by_key.values(), key=_locality)
         texts = [cls.document_text(record) for record in ordered]
         fitted, matrix = _fit(texts, params)
         partitions: dict[str, Partition] = {}
@@ -784,6 +784,29 @@ class TextIndex:
             top = np.arange(all_scores.size)
         order = top[np.lexsort((all_ids[top], -all_scores[top]))]
         return [((kind, int(all_ids[i])), float(all_scores[i])) for i in order]
+
+
+def _locality(record: IndexRecord) -> tuple[str, str, str, Key]:
+    """Row order of a built segment: by region, then CPV division, then key.
+
+    A ranking's hard filters keep rows of a region and a CPV family; with such rows next to
+    each other, the gathers of the candidate rows (their vectors, budgets, fuzzy strings) read
+    neighbouring memory instead of one cache line per row here and there (measured 10-15 %
+    faster per match at 100,000 suppliers, interleaved with the id order in one process).
+    Results never depend on row order: ties are broken by candidate id.
+    """
+    if isinstance(record, Organisation):
+        regions, codes = record.nuts_codes, record.all_cpv_codes
+    elif isinstance(record, Need):
+        regions, codes = (record.nuts_code,) if record.nuts_code else (), record.cpv_codes
+    else:
+        regions, codes = record.eligible_nuts, record.cpv_codes
+    return (
+        record.key[0],
+        regions[0] if regions else "",
+        codes[0][:2] if codes else "",
+        record.key,
+    )
 
 
 def _vectorizer(params: TextIndexParams, documents: int) -> TfidfVectorizer:
