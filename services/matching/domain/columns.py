@@ -126,6 +126,8 @@ class RowTable:
     region_declared: NDArray[np.bool_]
     region_prefixes: Mapping[str, NDArray[np.int32]]
     references: NDArray[np.int64]
+    """Past references per category and row: `references[category][rows]` (one contiguous
+    row per category, so a ranking gathers its rows from one array, not one per row)."""
     organisation_id: NDArray[np.int64]
     category: NDArray[np.int64]
     needed_by: NDArray[np.int64]
@@ -152,7 +154,7 @@ class RowTable:
         cpv_declared = np.zeros(n, dtype=bool)
         coverage_declared = np.zeros(n, dtype=bool)
         region_declared = np.zeros(n, dtype=bool)
-        references = np.zeros((n, len(CATEGORIES)), dtype=np.int64)
+        references = np.zeros((len(CATEGORIES), n), dtype=np.int64)
         organisation_id = np.full(n, -1, dtype=np.int64)
         category = np.full(n, -1, dtype=np.int64)
         needed_by = np.zeros(n, dtype=np.int64)
@@ -188,7 +190,7 @@ class RowTable:
                 for code in record.nuts_codes:
                     coverage_lists.setdefault(code, []).append(row)
                 for name, count in reference_categories(record).items():
-                    references[row, CATEGORY_INDEX[name]] = count
+                    references[CATEGORY_INDEX[name], row] = count
                 if record.min_dscr is not None:
                     min_dscr[row] = record.min_dscr
                 if record.target_irr is not None:

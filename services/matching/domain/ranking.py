@@ -103,7 +103,7 @@ from services.matching.domain.scoring import (
     references_score,
     tolerance_bounds,
 )
-from services.matching.domain.text_index import QueryVector, Segment, Shared, TextIndex
+from services.matching.domain.text_index import Hit, QueryVector, Segment, TextIndex, dot_of_hits
 
 EPSILON = 1e-9
 NEED_KINDS = ("supplier", "lender", "funding_call", "municipality")
@@ -246,6 +246,7 @@ class _Search(ABC):
     def __init__(self, index: TextIndex, query: QueryVector, policy: MatchPolicy) -> None:
         self.index = index
         self.query = query
+        self.query_terms = query.by_term()
         self.policy = policy
         self._dense: NDArray[np.float64] | None = None
 
@@ -325,7 +326,7 @@ class _Search(ABC):
         similarity, and their exactly known components."""
 
     def assess_row(self, segment: Segment, row: int) -> PairScore:
-        return self.assess(segment.records[row], self.query.dot(segment.row_vector(row)))
+        return self.assess(segment.records[row], dot_of_hits(segment.hits(self.query_terms, row)))
 
     @abstractmethod
     def assess(self, record: IndexRecord, text: float) -> PairScore:
@@ -391,7 +392,7 @@ class _SupplierSearch(_NeedSearch):
         budget_ok, fit = _budget_for_ranges(self.need.budget, table, tolerance, rows)
         rows = rows[budget_ok]
         text = self.text_at(segment, rows)
-        references = table.references[rows, self.category]
+        references = table.references[self.category][rows]
         depths = table.cpv_depths(self.family)[rows]
         topic = text > 0
         if not topic.all():  # usually every row shares a term: nothing to drop
@@ -429,7 +430,7 @@ class _LenderSearch(_NeedSearch):
         tolerance = self.policy.rules.budget_tolerance
         budget_ok, fit = _budget_for_ranges(self.need.budget, table, tolerance, rows)
         rows = rows[budget_ok]
-        references = table.references[:, self.category]
+        references = table.references[self.category]
         return _Columns(
             rows,
             self.text_at(segment, rows),
@@ -677,8 +678,7 @@ class _Found:
     row: int
     pair: PairScore
     members: list[tuple[float, int]]  # (score, record id) of every eligible row of the group
-    vector: QueryVector  # the row's vector and its terms shared with the query (top terms)
-    shared: Shared
+    hits: list[Hit]  # the row's terms shared with the query (top terms)
 
     def order(self) -> tuple[float, int]:
         return (-self.score, self.group)
@@ -727,18 +727,15 @@ def _run(search: _Search, wanted: int, pools: Sequence[_Pool] | None = None) -> 
                 return sorted(found.values(), key=_Found.order)[:wanted]
             pool = pools[pool_number]
             record = pool.segment.records[row]
-            vector = pool.segment.row_vector(row)
-            shared = search.query.shared(vector)
-            pair = search.assess(record, search.query.dot(vector, shared))
+            hits = pool.segment.hits(search.query_terms, row)
+            pair = search.assess(record, dot_of_hits(hits))
             if not pair.eligible:
                 continue
             group = search.group(record)
             member = (pair.score, record.id)
             entry = found.get(group)
             if entry is None:
-                found[group] = _Found(
-                    pair.score, group, pool.segment, row, pair, [member], vector, shared
-                )
+                found[group] = _Found(pair.score, group, pool.segment, row, pair, [member], hits)
             else:
                 entry.members.append(member)
                 if (-pair.score, record.id) < (-entry.score, entry.segment.records[entry.row].id):
@@ -748,7 +745,7 @@ def _run(search: _Search, wanted: int, pools: Sequence[_Pool] | None = None) -> 
                         row,
                         pair,
                     )
-                    entry.vector, entry.shared = vector, shared
+                    entry.hits = hits
             # The wanted-th best changes only when a score above it comes in.
             if len(found) >= wanted and (threshold is None or pair.score > threshold):
                 threshold = heapq.nlargest(wanted, (f.score for f in found.values()))[-1]
@@ -759,7 +756,7 @@ def _match(search: _Search, found: _Found, rank: int | None, subject: Key) -> Ma
     record = found.segment.records[found.row]
     members = sorted(found.members, key=lambda m: (-m[0], m[1]))
     via = tuple(("need", m[1]) for m in members) if search.candidate_kind == "municipality" else ()
-    terms = search.index.contributions(search.query, found.vector, TOP_TERMS, found.shared)
+    terms = search.index.contributions(found.hits, TOP_TERMS)
     return Match(
         subject=subject,
         candidate=search.result_key(record),
