@@ -145,6 +145,12 @@ class UnitOfWork:
     def opened(self) -> bool:
         return self._session is not None
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the session has begun a transaction (so committing or closing it talks to
+        the database); a session never used for a statement has not."""
+        return self._session is not None and self._session.in_transaction()
+
     def commit(self) -> None:
         if self._session is not None:
             self._session.commit()

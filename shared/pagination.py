@@ -29,7 +29,7 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
-def page_params(
+async def page_params(  # async: pure, so FastAPI runs it without a thread hop
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=512, description="next_cursor of the previous page")

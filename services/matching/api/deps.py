@@ -12,8 +12,11 @@ from services.matching.service.subscriptions import TargetPolicy
 from shared.app import SessionDep
 from shared.auth import CallerDep
 
+# The dependencies that only read application state are `async def`: FastAPI runs a plain
+# `def` dependency in the thread pool, a hop to another thread and back per dependency.
 
-def current_index(request: Request) -> TextIndex:
+
+async def current_index(request: Request) -> TextIndex:
     """The snapshot this request reads from start to end."""
     return request.app.state.index.snapshot()
 
@@ -21,21 +24,21 @@ def current_index(request: Request) -> TextIndex:
 IndexDep = Annotated[TextIndex, Depends(current_index)]
 
 
-def bankability_source(request: Request) -> BankabilitySource:
+async def bankability_source(request: Request) -> BankabilitySource:
     return request.app.state.bankability
 
 
 BankabilityDep = Annotated[BankabilitySource, Depends(bankability_source)]
 
 
-def match_policy(request: Request) -> MatchPolicy:
+async def match_policy(request: Request) -> MatchPolicy:
     return request.app.state.policy
 
 
 PolicyDep = Annotated[MatchPolicy, Depends(match_policy)]
 
 
-def target_policy(request: Request) -> TargetPolicy:
+async def target_policy(request: Request) -> TargetPolicy:
     return TargetPolicy(allow_private=request.app.state.settings.allow_private_webhooks)
 
 

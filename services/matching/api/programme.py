@@ -70,7 +70,8 @@ class ProgrammeSummary(BaseModel):
     notes: list[str] = Field(description="what could not be evaluated (e.g. bankability)")
 
 
-def summary_cache(request: Request) -> programme.SummaryCache:
+async def summary_cache(request: Request) -> programme.SummaryCache:
+    # async: it only reads application state (see `api/deps.py`)
     state = request.app.state
     if not hasattr(state, "programme_summary"):
         state.programme_summary = programme.SummaryCache()
