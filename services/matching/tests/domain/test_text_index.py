@@ -11,7 +11,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from services.matching.domain import IndexRecord, StaleRefit, TextIndex, TextIndexParams
 from services.matching.domain.profiles import profile_text
 from services.matching.domain.stopwords import stop_words
-from services.matching.domain.text_index import PostingLists, QueryVector, rows_dot
+from services.matching.domain.text_index import PostingLists, QueryVector, dot_of_hits, rows_dot
 from services.matching.tests.domain.builders import (
     distractors,
     led_supplier,
@@ -153,6 +153,22 @@ class TestTermMajor:
             # Bit for bit: the same products summed in the same order.
             assert got.tolist() == np.asarray(segment.matrix[picked] @ dense).tolist()
             assert got.tolist() == accumulated[picked].tolist()
+
+    def test_a_rows_exact_text_equals_its_bound_bit_for_bit(self) -> None:
+        # The ranking bounds rows with `scores_at` and assesses them with the hits' dot: equal,
+        # so an assessed row never scores above the bound it was chosen by.
+        index = TextIndex.build(corpus())
+        segment = index.partition("supplier").segments[0]
+        for number in (100, 101):
+            query = index.query_vector(need(number))
+            bounds = segment.scores_at(
+                query.dense(segment.matrix.shape[1]), np.arange(segment.size)
+            ).tolist()
+            for row in range(segment.size):
+                hits = segment.hits(query.by_term(), row)
+                assert hits == query.hits(segment.row_vector(row))
+                assert dot_of_hits(hits) == bounds[row]
+                assert query.dot(segment.row_vector(row)) == bounds[row]
 
     @settings(max_examples=200, deadline=None)
     @given(
