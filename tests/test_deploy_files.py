@@ -826,9 +826,15 @@ def test_the_kubernetes_roles_query_replicas_follow_apart_one_follower_records_w
         assert sorted(r["subscription_id"] for r in received) == sorted(subscriptions)
         assert {r["type"] for r in received} == {"match.created"}
         assert set(receiver.accepted().values()) == {1}  # no webhook-id twice
+
+        # the receiver answers before the worker records its answer: poll the delivery log
+        def statuses(subscription_id: int) -> list[str]:
+            answer = leader.get(f"/v1/subscriptions/{subscription_id}/deliveries", headers=key)
+            return [d["status"] for d in answer.json()["items"]]
+
         for subscription_id in subscriptions:
-            deliveries = leader.get(f"/v1/subscriptions/{subscription_id}/deliveries", headers=key)
-            assert [d["status"] for d in deliveries.json()["items"]] == ["delivered"]
+            wait_for(lambda s=subscription_id: statuses(s) == ["delivered"], timeout=30)
+            assert statuses(subscription_id) == ["delivered"]
     finally:
         receiver.stop()
         catalogue.close()
