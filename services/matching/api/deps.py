@@ -12,8 +12,8 @@ from services.matching.service.subscriptions import TargetPolicy
 from shared.app import SessionDep
 from shared.auth import CallerDep
 
-# The dependencies that only read application state are `async def`: FastAPI runs a plain
-# `def` dependency in the thread pool, a hop to another thread and back per dependency.
+# The dependencies that only touch application state (no I/O) are `async def`: FastAPI runs
+# a plain `def` dependency in the thread pool, a hop to another thread and back per dependency.
 
 
 async def current_index(request: Request) -> TextIndex:

@@ -71,7 +71,7 @@ class ProgrammeSummary(BaseModel):
 
 
 async def summary_cache(request: Request) -> programme.SummaryCache:
-    # async: it only reads application state (see `api/deps.py`)
+    # async: no I/O, only application state (see `api/deps.py`)
     state = request.app.state
     if not hasattr(state, "programme_summary"):
         state.programme_summary = programme.SummaryCache()
