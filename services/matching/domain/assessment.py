@@ -20,6 +20,12 @@ The grant asked of a call is the need's budget times the call's co-financing rat
 budget when the call states no rate). The score is the weighted sum of `scoring.py` with the
 candidate kind's weights; `PairScore.eligible` is false as soon as one constraint failed.
 
+The result records (`ConstraintCheck`, `ComponentScore`, `PairScore`, `FuzzyMatch`,
+`TermContribution`, `explanation.Match`) are plain slotted dataclasses, not frozen ones, though
+nothing changes them once built: a ranking builds a few hundred per request, and a frozen
+dataclass's `__init__` (one `object.__setattr__` per field) made the whole request 5% slower
+at 100,000 suppliers (`bench/matching.py`).
+
 Checked by `tests/domain/test_ranking.py` (known cases per direction, and a property test that
 rankings equal this assessment applied to every candidate) and `tests/domain/test_constraints.py`.
 """
@@ -98,7 +104,7 @@ class MatchPolicy:
             raise ValueError("fuzzy_cutoff must be in (0, 100]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for speed: see `assessment.py`
 class ComponentScore:
     """One soft signal: its value in [0, 1], weight, share of the score, and why."""
 
@@ -118,7 +124,7 @@ class ComponentScore:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for speed: see `assessment.py`
 class PairScore:
     """Constraints and components of one pair, and the weighted score."""
 

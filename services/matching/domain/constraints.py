@@ -103,7 +103,7 @@ class MatchRules:
             raise ValueError("related_min_text must be in [0, 1]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for speed: see `assessment.py`
 class ConstraintCheck:
     """One hard constraint's outcome."""
 
@@ -205,10 +205,9 @@ def check_budget(
     # Scalar twin of `scoring.tolerance_bounds` (the same products, without numpy).
     low = money_range.min.amount * (1.0 - tolerance)
     high = money_range.max.amount * (1.0 + tolerance)
-    percent = f"{tolerance:.0%}"
     if low <= budget.amount <= high:
         inside = money_range.min.amount <= budget.amount <= money_range.max.amount
-        where = "within" if inside else f"within {percent} tolerance of"
+        where = "within" if inside else f"within {tolerance:.0%} tolerance of"
         return ConstraintCheck(
             "budget", PASSED, f"budget {budget} {where} {range_name} {money_range}"
         )
@@ -216,7 +215,7 @@ def check_budget(
     return ConstraintCheck(
         "budget",
         FAILED,
-        f"budget {budget} {side} {range_name} {money_range} even with {percent} tolerance",
+        f"budget {budget} {side} {range_name} {money_range} even with {tolerance:.0%} tolerance",
     )
 
 

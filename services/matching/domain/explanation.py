@@ -30,7 +30,7 @@ SUMMARY_COMPONENTS = 3
 SUMMARY_TERMS = 3
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for speed: see `assessment.py`
 class Match:
     """One ranked (or assessed) candidate for a subject (a need or an organisation).
 

@@ -142,7 +142,7 @@ class Money:
         return cls(amount=amount, currency=currency)
 
     def __str__(self) -> str:
-        return format_money(self.amount, self.currency)
+        return f"{short_amount(self.amount)} {self.currency}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,24 +169,21 @@ class MoneyRange:
 
     def __str__(self) -> str:
         return (
-            f"{format_money(self.min.amount, self.currency, with_currency=False)}"
-            f"-{format_money(self.max.amount, self.currency)}"
+            f"{short_amount(self.min.amount)}-{short_amount(self.max.amount)} {self.min.currency}"
         )
 
 
 @lru_cache(maxsize=65_536)  # explanations repeat the need's budget and common ranges
-def format_money(amount: float, currency: str, *, with_currency: bool = True) -> str:
-    """`1250000, "EUR"` -> `"1.25 M EUR"`: short, for explanations."""
+def short_amount(amount: float) -> str:
+    """`1250000` -> `"1.25 M"`: short, for explanations (`Money` adds the currency)."""
     magnitude = abs(amount)
     if magnitude >= 1e9:
-        text = f"{amount / 1e9:.3g} bn"
-    elif magnitude >= 1e6:
-        text = f"{amount / 1e6:.3g} M"
-    elif magnitude >= 1e3:
-        text = f"{amount / 1e3:.3g} k"
-    else:
-        text = f"{amount:.0f}"
-    return f"{text} {currency}" if with_currency else text
+        return f"{amount / 1e9:.3g} bn"
+    if magnitude >= 1e6:
+        return f"{amount / 1e6:.3g} M"
+    if magnitude >= 1e3:
+        return f"{amount / 1e3:.3g} k"
+    return f"{amount:.0f}"
 
 
 @dataclass(frozen=True, slots=True)

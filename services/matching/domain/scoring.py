@@ -484,7 +484,7 @@ def region_score(a: str, b: str) -> float:
 # --- fuzzy keywords ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for speed: see `assessment.py`
 class FuzzyMatch:
     """Keyword coverage: which need keywords were found, as what, how similar (0-100)."""
 
@@ -530,10 +530,11 @@ def fuzzy_keyword_match(
         return FuzzyMatch(score=0.0, keywords=len(keywords))
     queries = _keyword_queries(tuple(keywords))
     similarity = process.cdist(queries, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
-    best = similarity.argmax(axis=1)
+    # Python numbers for every query at once, rather than numpy scalars one by one.
+    values, best = similarity.max(axis=1).tolist(), similarity.argmax(axis=1).tolist()
     found: dict[int, tuple[str, str, float]] = {}
     for position, query in enumerate(queries):
-        value = float(similarity[position, best[position]])
+        value = values[position]
         if value < cutoff:
             continue
         match = (query, choices[best[position]], value)

@@ -170,7 +170,7 @@ class QueryVector:
         return values
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for speed: see `assessment.py`
 class TermContribution:
     """One term's part in a cosine: query weight x document weight."""
 
