@@ -168,9 +168,7 @@ class MoneyRange:
         return cls(min=low, max=high)
 
     def __str__(self) -> str:
-        return (
-            f"{short_amount(self.min.amount)}-{short_amount(self.max.amount)} {self.min.currency}"
-        )
+        return f"{short_amount(self.min.amount)}-{short_amount(self.max.amount)} {self.currency}"
 
 
 @lru_cache(maxsize=65_536)  # explanations repeat the need's budget and common ranges
