@@ -78,6 +78,7 @@ from services.matching.domain.scoring import (
     NEUTRAL,
     ComponentWeights,
     CpvMatch,
+    FuzzyMatch,
     ScoringWeights,
     bankability_headroom_value,
     best_cpv_match,
@@ -181,10 +182,9 @@ def _cpv_detail(match: CpvMatch) -> str:
     )
 
 
-def _fuzzy_value(keywords: tuple[str, ...], phrases: tuple[str, ...], cutoff: float) -> tuple:
-    match = fuzzy_keyword_match(keywords, phrases, cutoff)
+def _fuzzy_value(match: FuzzyMatch) -> tuple[float, str]:
     if not match.found:
-        detail = f"none of {len(keywords)} keywords found" if keywords else "no keywords"
+        detail = f"none of {match.keywords} keywords found" if match.keywords else "no keywords"
     else:
         shown = ", ".join(
             keyword if keyword == found else f"{keyword}~{found}"
@@ -205,9 +205,22 @@ def _text_value(text: float) -> tuple[float, str]:
     return text, f"cosine {text:.3f}"
 
 
+def _fuzzy_match(
+    need: Need, candidate: Organisation | FundingCall, policy: MatchPolicy
+) -> FuzzyMatch:
+    return fuzzy_keyword_match(need_keywords(need), fuzzy_phrases(candidate), policy.fuzzy_cutoff)
+
+
 def assess_supplier(
-    need: Need, supplier: Organisation, text: float, policy: MatchPolicy
+    need: Need,
+    supplier: Organisation,
+    text: float,
+    policy: MatchPolicy,
+    *,
+    fuzzy: FuzzyMatch | None = None,
 ) -> PairScore:
+    """`fuzzy`: the pair's fuzzy keyword match when the caller has it (a ranking reads it off
+    its segment's vocabulary, `KeywordMasks.match_at`), else computed here."""
     rules = policy.rules
     family = need_cpv_codes(need)
     codes = supplier.all_cpv_codes
@@ -226,7 +239,7 @@ def assess_supplier(
         "text": _text_value(text),
         "cpv": (match.score, _cpv_detail(match)),
         "budget": budget_fit_of(need.budget, supplier.project_size, rules.budget_tolerance),
-        "fuzzy": _fuzzy_value(need_keywords(need), fuzzy_phrases(supplier), policy.fuzzy_cutoff),
+        "fuzzy": _fuzzy_value(fuzzy if fuzzy is not None else _fuzzy_match(need, supplier, policy)),
         "references": _references_value(references, need.category),
     }
     score, components = combine(values, policy.weights.supplier)
@@ -296,8 +309,15 @@ def grant_asked(need: Need, call: FundingCall) -> Money | None:
 
 
 def assess_funding_call(
-    need: Need, call: FundingCall, text: float, today: date, policy: MatchPolicy
+    need: Need,
+    call: FundingCall,
+    text: float,
+    today: date,
+    policy: MatchPolicy,
+    *,
+    fuzzy: FuzzyMatch | None = None,
 ) -> PairScore:
+    """`fuzzy` as in `assess_supplier`."""
     family = need_cpv_codes(need)
     match = best_cpv_match(family, call.cpv_codes)
     funds_category = need.category in call.categories
@@ -328,7 +348,7 @@ def assess_funding_call(
         "text": _text_value(text),
         "cpv": (match.score, _cpv_detail(match)),
         "budget": (budget, f"grant asked: {budget_detail}"),
-        "fuzzy": _fuzzy_value(need_keywords(need), fuzzy_phrases(call), policy.fuzzy_cutoff),
+        "fuzzy": _fuzzy_value(fuzzy if fuzzy is not None else _fuzzy_match(need, call, policy)),
         "category": category,
     }
     score, components = combine(values, policy.weights.funding_call)

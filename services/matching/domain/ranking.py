@@ -95,6 +95,8 @@ from services.matching.domain.scoring import (
     NEUTRAL,
     REGION_SCORES,
     ComponentWeights,
+    FuzzyMatch,
+    KeywordMasks,
     bankability_headroom,
     budget_fit_logs,
     cpv_scores,
@@ -336,7 +338,11 @@ class _Search(ABC):
         similarity, and their exactly known components."""
 
     def assess_row(self, segment: Segment, row: int) -> PairScore:
-        return self.assess(segment.records[row], dot_of_hits(segment.hits(self.query_terms, row)))
+        return self.assess_at(segment, row, dot_of_hits(segment.hits(self.query_terms, row)))
+
+    def assess_at(self, segment: Segment, row: int, text: float) -> PairScore:
+        """`assess` of a segment's row, handed what the search already knows of the row."""
+        return self.assess(segment.records[row], text)
 
     @abstractmethod
     def assess(self, record: IndexRecord, text: float) -> PairScore:
@@ -371,6 +377,7 @@ class _NeedSearch(_Search):
         self.keywords = need_keywords(need)
         self.forms = forms_mask(need.contract_forms)
         self.category = CATEGORY_INDEX.get(need.category, CATEGORY_INDEX["other"])
+        self._keyword_masks: dict[Segment, KeywordMasks] = {}
 
     def pools(self, wanted: int | None = None) -> list[_Pool]:
         if not self.need.is_open and self.kind != "need":
@@ -378,12 +385,28 @@ class _NeedSearch(_Search):
         return super().pools(wanted)
 
     def _deferred_fuzzy(
-        self, table: RowTable, rows: NDArray[np.int64]
+        self, segment: Segment, rows: NDArray[np.int64]
     ) -> dict[str, Callable[[NDArray[np.int64]], NDArray[np.float64]]]:
         if self.weights.fuzzy <= 0 or rows.size == 0:
             return {}  # not scored (its bound is exact at 0, see `_bounds`), or no row
-        masks = table.fuzzy.keyword_masks(self.keywords, self.policy.fuzzy_cutoff)
+        masks = self.keyword_masks(segment)
         return {"fuzzy": lambda positions: masks.scores_at(rows[positions])}
+
+    def keyword_masks(self, segment: Segment) -> KeywordMasks:
+        """The need's keywords against the segment's fuzzy vocabulary, once per search: the
+        bounds score rows with it and the assessments read each row's match off it."""
+        masks = self._keyword_masks.get(segment)
+        if masks is None:
+            masks = segment.table.fuzzy.keyword_masks(self.keywords, self.policy.fuzzy_cutoff)
+            self._keyword_masks[segment] = masks
+        return masks
+
+    def fuzzy_at(self, segment: Segment, row: int) -> FuzzyMatch | None:
+        """The row's fuzzy keyword match (`KeywordMasks.match_at`, equal to the assessment's
+        `fuzzy_keyword_match` at a fraction of its cost), None when fuzzy is not scored."""
+        if self.weights.fuzzy <= 0:
+            return None
+        return self.keyword_masks(segment).match_at(row)
 
 
 class _SupplierSearch(_NeedSearch):
@@ -417,8 +440,14 @@ class _SupplierSearch(_NeedSearch):
                 "budget": fit(rows),
                 "references": references_score(references),
             },
-            self._deferred_fuzzy(table, rows),
+            self._deferred_fuzzy(segment, rows),
         )
+
+    def assess_at(self, segment: Segment, row: int, text: float) -> PairScore:
+        record = segment.records[row]
+        assert isinstance(record, Organisation)
+        fuzzy = self.fuzzy_at(segment, row)
+        return assess_supplier(self.need, record, text, self.policy, fuzzy=fuzzy)
 
     def assess(self, record: IndexRecord, text: float) -> PairScore:
         assert isinstance(record, Organisation)
@@ -508,7 +537,7 @@ class _FundingCallSearch(_NeedSearch):
                 "budget": self._grant_fit(table, rows),
                 "category": np.where(table.call_categories[rows] == 0, NEUTRAL, funds[rows]),
             },
-            self._deferred_fuzzy(table, rows),
+            self._deferred_fuzzy(segment, rows),
         )
 
     def _grant_fit(self, table: RowTable, rows: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -520,6 +549,12 @@ class _FundingCallSearch(_NeedSearch):
         fit = _range_fit(asked, table, rows, self.policy.rules.budget_tolerance)
         has = ~np.isnan(table.money_low[rows])
         return np.where(has & (table.currency[rows] != budget.currency), 0.0, fit)
+
+    def assess_at(self, segment: Segment, row: int, text: float) -> PairScore:
+        record = segment.records[row]
+        assert isinstance(record, FundingCall)
+        fuzzy = self.fuzzy_at(segment, row)
+        return assess_funding_call(self.need, record, text, self.today, self.policy, fuzzy=fuzzy)
 
     def assess(self, record: IndexRecord, text: float) -> PairScore:
         assert isinstance(record, FundingCall)
@@ -738,7 +773,7 @@ def _run(search: _Search, wanted: int, pools: Sequence[_Pool] | None = None) -> 
             pool = pools[pool_number]
             record = pool.segment.records[row]
             hits = pool.segment.hits(search.query_terms, row)
-            pair = search.assess(record, dot_of_hits(hits))
+            pair = search.assess_at(pool.segment, row, dot_of_hits(hits))
             if not pair.eligible:
                 continue
             group = search.group(record)

@@ -532,22 +532,37 @@ def fuzzy_keyword_match(
     similarity = process.cdist(queries, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
     # Python numbers for every query at once, rather than numpy scalars one by one.
     values, best = similarity.max(axis=1).tolist(), similarity.argmax(axis=1).tolist()
+    return _coverage(
+        queries,
+        len(keywords),
+        {
+            position: (value, choices[best[position]])
+            for position, value in enumerate(values)
+            if value >= cutoff
+        },
+    )
+
+
+def _coverage(
+    queries: Sequence[str], keywords: int, best: Mapping[int, tuple[float, str]]
+) -> FuzzyMatch:
+    """The match from each query's best choice (query position -> (ratio, choice), only the
+    positions with a choice at the cut-off): a keyword is found by itself or by a joined pair
+    it belongs to, whichever comes first in `queries` order."""
     found: dict[int, tuple[str, str, float]] = {}
-    for position, query in enumerate(queries):
-        value = values[position]
-        if value < cutoff:
-            continue
-        match = (query, choices[best[position]], value)
-        if position < len(keywords):
+    for position in sorted(best):
+        value, choice = best[position]
+        match = (queries[position], choice, value)
+        if position < keywords:
             found.setdefault(position, match)
         else:  # a joined pair matched: both of its keywords are found
-            first = position - len(keywords)
+            first = position - keywords
             found.setdefault(first, match)
             found.setdefault(first + 1, match)
     return FuzzyMatch(
-        score=len(found) / len(keywords),
+        score=len(found) / keywords,
         found=tuple(found[position] for position in sorted(found)),
-        keywords=len(keywords),
+        keywords=keywords,
     )
 
 
@@ -633,22 +648,60 @@ class FuzzyVocabulary:
             raise ValueError(f"at most {self.MAX_KEYWORDS} keywords, got {len(keywords)}")
         bits = np.uint8 if len(keywords) <= 8 else np.uint64  # a need has at most 8
         masks = np.zeros(len(self.strings), dtype=bits)
-        for position, keyword in enumerate(keywords):
-            masks[self.strings_matching(keyword, cutoff)] |= bits(1 << position)
-        for position, (first, second) in enumerate(pairwise(keywords)):
-            # a joined pair found finds both of its keywords
-            masks[self.strings_matching(first + second, cutoff)] |= bits(3 << position)
-        return KeywordMasks(self, masks if masks.any() else None, len(keywords))
+        queries = _keyword_queries(tuple(keywords))
+        matched_by: dict[int, list[int]] = {}
+        for position, query in enumerate(queries):
+            matched = self.strings_matching(query, cutoff)
+            # bit p: keyword p; a joined pair (after the keywords) finds both of its keywords
+            bit = 1 << position if position < len(keywords) else 3 << (position - len(keywords))
+            masks[matched] |= bits(bit)
+            for string in matched.tolist():
+                matched_by.setdefault(string, []).append(position)
+        return KeywordMasks(
+            self,
+            masks if masks.any() else None,
+            len(keywords),
+            queries,
+            {string: tuple(positions) for string, positions in matched_by.items()},
+        )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class KeywordMasks:
     """`FuzzyVocabulary.keyword_masks`: `masks[s]` has bit p set when string s finds keyword p
-    (None: no string finds any keyword)."""
+    (None: no string finds any keyword); `matched_by[s]` lists the positions in `queries`
+    (`keyword_queries(keywords)`) whose ratio with string s reaches the cut-off."""
 
     vocabulary: FuzzyVocabulary
     masks: NDArray[np.unsignedinteger] | None
     keywords: int
+    queries: tuple[str, ...] = ()
+    matched_by: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+
+    def match_at(self, row: int) -> FuzzyMatch:
+        """`fuzzy_keyword_match(keywords, phrases of row)`, found and all, computing ratios
+        only for the row's strings known to reach the cut-off (a few, of dozens).
+
+        The row's strings come in its choices' order and a later string replaces a query's
+        best only with a higher ratio: the first best choice, as `argmax` picks it. Ratios
+        are read as float32, as `process.cdist` returns them.
+        """
+        if self.keywords == 0:
+            return FuzzyMatch(score=0.0)
+        vocabulary = self.vocabulary
+        start, end = vocabulary.row_indptr[row : row + 2].tolist()
+        best: dict[int, tuple[float, str]] = {}
+        for string in vocabulary.row_strings[start:end].tolist():
+            positions = self.matched_by.get(string)
+            if positions is None:
+                continue
+            choice = vocabulary.strings[string]
+            for position in positions:
+                value = float(np.float32(fuzz.ratio(self.queries[position], choice)))
+                known = best.get(position)
+                if known is None or value > known[0]:
+                    best[position] = (value, choice)
+        return _coverage(self.queries, self.keywords, best)
 
     def scores_at(self, rows: NDArray[np.int64]) -> NDArray[np.float64]:
         """Share of the keywords each of `rows` finds (any order)."""

@@ -225,6 +225,32 @@ class TestFuzzyKeywords:
         picked = data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=10))
         got = vocabulary.scores_at(keywords, np.array(picked, dtype=np.int64), 85.0)
         assert got.tolist() == [expected[row] for row in picked]
+        # each row's whole match (keywords found, as what, how similar) read off the masks
+        masks = vocabulary.keyword_masks(keywords, 85.0)
+        for row, phrases in enumerate(rows):
+            assert masks.match_at(row) == fuzzy_keyword_match(keywords, phrases, 85.0)
+
+    def test_a_rows_match_read_off_the_masks_keeps_the_first_best_choice(self) -> None:
+        # "light" meets "lights" and "light" (90.9, 100): the higher wins wherever it comes;
+        # "lightz" and "lights" tie (90.9 each): the first wins, as `argmax` has it
+        phrases = [
+            ["street lights", "light poles"],
+            ["lamp"],
+            ["lights", "light"],
+            ["lightz lights"],
+        ]
+        vocabulary = FuzzyVocabulary([fuzzy_choices(row) for row in phrases])
+        masks = vocabulary.keyword_masks(["street", "light"], 85.0)
+        for row, row_phrases in enumerate(phrases):
+            expected = fuzzy_keyword_match(["street", "light"], row_phrases, 85.0)
+            assert masks.match_at(row) == expected
+        assert masks.match_at(0).found == (
+            ("street", "street", 100.0),
+            ("light", "light", 100.0),
+        )
+        assert masks.match_at(1).score == 0.0
+        assert masks.match_at(2).found[0][1] == "light"
+        assert masks.match_at(3).found[0][1] == "lightz"
 
     def test_the_vocabulary_takes_at_most_64_keywords(self) -> None:
         vocabulary = FuzzyVocabulary([["led"]])
