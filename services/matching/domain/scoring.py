@@ -584,15 +584,16 @@ class FuzzyVocabulary:
 
     `strings` are the distinct choices (`fuzzy_choices` of each row's phrases) sorted by length;
     each row lists its choices as ids into `strings` (`row_indptr`, `row_strings`, CSR).
-    `strings_matching(query)` gives the ids of the strings with `fuzz.ratio >= cutoff`,
-    comparing the query only with strings of a compatible length (`length_window`) in one
-    `process.cdist` call, cached per query (segments never change; the cache is bounded and
-    only ever holds complete answers, so concurrent readers are safe).
+    `strings_matching(query)` gives the ids of the strings with `fuzz.ratio >= cutoff` and
+    their ratios, comparing the query only with strings of a compatible length
+    (`length_window`) in one `process.cdist` call, cached per query (segments never change;
+    the cache is bounded and only ever holds complete answers, so concurrent readers are safe).
 
     `scores_at(keywords, rows)`: bit p of a string's mask says the string finds keyword p
     (matching the keyword, or a joined pair the keyword belongs to); a row's mask is the OR
     of its strings' masks, and its score the number of set bits over the number of keywords:
-    `fuzzy_keyword_match(keywords, row's phrases).score` for every row at once.
+    `fuzzy_keyword_match(keywords, row's phrases).score` for every row at once. A row's whole
+    match (`KeywordMasks.match_at`) is read off the same strings and ratios.
     """
 
     CACHE_SIZE = 4096
@@ -610,22 +611,26 @@ class FuzzyVocabulary:
         self.row_strings = np.array(
             [ids[choice] for choices in choices_per_row for choice in choices], dtype=np.intp
         )
-        self._cache: dict[tuple[str, float], NDArray[np.int64]] = {}
+        self._cache: dict[tuple[str, float], tuple[NDArray[np.int64], NDArray[np.float32]]] = {}
 
-    def strings_matching(self, query: str, cutoff: float) -> NDArray[np.int64]:
-        """Increasing ids of the strings with `fuzz.ratio(query, string) >= cutoff`."""
+    def strings_matching(
+        self, query: str, cutoff: float
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """Increasing ids of the strings with `fuzz.ratio(query, string) >= cutoff`, and
+        those ratios (float32, as `process.cdist` gives them)."""
         key = (query, cutoff)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         low, high = length_window(len(query), cutoff)
         start, end = np.searchsorted(self.lengths, [low, high + 1])
-        matched = np.zeros(0, dtype=np.int64)
+        matched = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
         if end > start:
             similarity = process.cdist(
                 [query], self.strings[start:end], scorer=fuzz.ratio, score_cutoff=cutoff
             )[0]
-            matched = np.flatnonzero(similarity >= cutoff) + start
+            found = np.flatnonzero(similarity >= cutoff)
+            matched = (found + start, similarity[found])
         if len(self._cache) >= self.CACHE_SIZE:
             self._cache.clear()
         self._cache[key] = matched
@@ -649,14 +654,14 @@ class FuzzyVocabulary:
         bits = np.uint8 if len(keywords) <= 8 else np.uint64  # a need has at most 8
         masks = np.zeros(len(self.strings), dtype=bits)
         queries = _keyword_queries(tuple(keywords))
-        matched_by: dict[int, list[int]] = {}
+        matched_by: dict[int, list[tuple[int, float]]] = {}
         for position, query in enumerate(queries):
-            matched = self.strings_matching(query, cutoff)
+            matched, ratios = self.strings_matching(query, cutoff)
             # bit p: keyword p; a joined pair (after the keywords) finds both of its keywords
             bit = 1 << position if position < len(keywords) else 3 << (position - len(keywords))
             masks[matched] |= bits(bit)
-            for string in matched.tolist():
-                matched_by.setdefault(string, []).append(position)
+            for string, ratio in zip(matched.tolist(), ratios.tolist(), strict=True):
+                matched_by.setdefault(string, []).append((position, ratio))
         return KeywordMasks(
             self,
             masks if masks.any() else None,
@@ -670,21 +675,21 @@ class FuzzyVocabulary:
 class KeywordMasks:
     """`FuzzyVocabulary.keyword_masks`: `masks[s]` has bit p set when string s finds keyword p
     (None: no string finds any keyword); `matched_by[s]` lists the positions in `queries`
-    (`keyword_queries(keywords)`) whose ratio with string s reaches the cut-off."""
+    (`keyword_queries(keywords)`) whose ratio with string s reaches the cut-off, with the
+    ratio."""
 
     vocabulary: FuzzyVocabulary
     masks: NDArray[np.unsignedinteger] | None
     keywords: int
     queries: tuple[str, ...] = ()
-    matched_by: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    matched_by: Mapping[int, tuple[tuple[int, float], ...]] = field(default_factory=dict)
 
     def match_at(self, row: int) -> FuzzyMatch:
-        """`fuzzy_keyword_match(keywords, phrases of row)`, found and all, computing ratios
-        only for the row's strings known to reach the cut-off (a few, of dozens).
+        """`fuzzy_keyword_match(keywords, phrases of row)`, found and all, from the ratios
+        the masks were built with: no string comparison per row.
 
         The row's strings come in its choices' order and a later string replaces a query's
-        best only with a higher ratio: the first best choice, as `argmax` picks it. Ratios
-        are read as float32, as `process.cdist` returns them.
+        best only with a higher ratio: the first best choice, as `argmax` picks it.
         """
         if self.keywords == 0:
             return FuzzyMatch(score=0.0)
@@ -695,12 +700,10 @@ class KeywordMasks:
             positions = self.matched_by.get(string)
             if positions is None:
                 continue
-            choice = vocabulary.strings[string]
-            for position in positions:
-                value = float(np.float32(fuzz.ratio(self.queries[position], choice)))
+            for position, ratio in positions:
                 known = best.get(position)
-                if known is None or value > known[0]:
-                    best[position] = (value, choice)
+                if known is None or ratio > known[0]:
+                    best[position] = (ratio, vocabulary.strings[string])
         return _coverage(self.queries, self.keywords, best)
 
     def scores_at(self, rows: NDArray[np.int64]) -> NDArray[np.float64]:
