@@ -611,26 +611,24 @@ class FuzzyVocabulary:
         self.row_strings = np.array(
             [ids[choice] for choices in choices_per_row for choice in choices], dtype=np.intp
         )
-        self._cache: dict[tuple[str, float], tuple[NDArray[np.int64], NDArray[np.float32]]] = {}
+        self._cache: dict[tuple[str, float], tuple[tuple[int, float], ...]] = {}
 
-    def strings_matching(
-        self, query: str, cutoff: float
-    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        """Increasing ids of the strings with `fuzz.ratio(query, string) >= cutoff`, and
-        those ratios (float32, as `process.cdist` gives them)."""
+    def strings_matching(self, query: str, cutoff: float) -> tuple[tuple[int, float], ...]:
+        """(id, ratio) of the strings with `fuzz.ratio(query, string) >= cutoff`, by
+        increasing id; the ratios as `process.cdist` gives them (float32)."""
         key = (query, cutoff)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         low, high = length_window(len(query), cutoff)
         start, end = np.searchsorted(self.lengths, [low, high + 1])
-        matched = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        matched: tuple[tuple[int, float], ...] = ()
         if end > start:
             similarity = process.cdist(
                 [query], self.strings[start:end], scorer=fuzz.ratio, score_cutoff=cutoff
             )[0]
             found = np.flatnonzero(similarity >= cutoff)
-            matched = (found + start, similarity[found])
+            matched = tuple(zip((found + start).tolist(), similarity[found].tolist(), strict=True))
         if len(self._cache) >= self.CACHE_SIZE:
             self._cache.clear()
         self._cache[key] = matched
@@ -651,22 +649,26 @@ class FuzzyVocabulary:
         scores rows with it as often as it needs (`KeywordMasks.scores_at`)."""
         if len(keywords) > self.MAX_KEYWORDS:
             raise ValueError(f"at most {self.MAX_KEYWORDS} keywords, got {len(keywords)}")
-        bits = np.uint8 if len(keywords) <= 8 else np.uint64  # a need has at most 8
-        masks = np.zeros(len(self.strings), dtype=bits)
         queries = _keyword_queries(tuple(keywords))
+        # In Python: a need's few queries each match a handful of strings at most.
+        string_bits: dict[int, int] = {}
         matched_by: dict[int, list[tuple[int, float]]] = {}
         for position, query in enumerate(queries):
-            matched, ratios = self.strings_matching(query, cutoff)
             # bit p: keyword p; a joined pair (after the keywords) finds both of its keywords
             bit = 1 << position if position < len(keywords) else 3 << (position - len(keywords))
-            masks[matched] |= bits(bit)
-            for string, ratio in zip(matched.tolist(), ratios.tolist(), strict=True):
+            for string, ratio in self.strings_matching(query, cutoff):
+                string_bits[string] = string_bits.get(string, 0) | bit
                 matched_by.setdefault(string, []).append((position, ratio))
+        masks = None
+        if string_bits:
+            masks = np.zeros(len(self.strings), dtype=np.uint8 if len(keywords) <= 8 else np.uint64)
+            masks[list(string_bits)] = list(string_bits.values())
         return KeywordMasks(
             self,
-            masks if masks.any() else None,
+            masks,
             len(keywords),
             queries,
+            string_bits,
             {string: tuple(positions) for string, positions in matched_by.items()},
         )
 
@@ -674,14 +676,18 @@ class FuzzyVocabulary:
 @dataclass(frozen=True, slots=True, eq=False)
 class KeywordMasks:
     """`FuzzyVocabulary.keyword_masks`: `masks[s]` has bit p set when string s finds keyword p
-    (None: no string finds any keyword); `matched_by[s]` lists the positions in `queries`
+    (None: no string finds any keyword), `string_bits` the same masks of the strings that
+    find some (as Python ints); `matched_by[s]` lists the positions in `queries`
     (`keyword_queries(keywords)`) whose ratio with string s reaches the cut-off, with the
     ratio."""
+
+    FEW_ROWS = 32  # up to this many rows, a Python loop beats the dozen numpy calls
 
     vocabulary: FuzzyVocabulary
     masks: NDArray[np.unsignedinteger] | None
     keywords: int
     queries: tuple[str, ...] = ()
+    string_bits: Mapping[int, int] = field(default_factory=dict)
     matched_by: Mapping[int, tuple[tuple[int, float], ...]] = field(default_factory=dict)
 
     def match_at(self, row: int) -> FuzzyMatch:
@@ -706,11 +712,22 @@ class KeywordMasks:
                     best[position] = (ratio, vocabulary.strings[string])
         return _coverage(self.queries, self.keywords, best)
 
+    def _found(self, row: int) -> int:
+        """How many keywords the row finds: the bits of its strings' masks, OR-ed."""
+        vocabulary = self.vocabulary
+        start, end = vocabulary.row_indptr[row : row + 2].tolist()
+        found = 0
+        for string in vocabulary.row_strings[start:end].tolist():
+            found |= self.string_bits.get(string, 0)
+        return found.bit_count()
+
     def scores_at(self, rows: NDArray[np.int64]) -> NDArray[np.float64]:
         """Share of the keywords each of `rows` finds (any order)."""
         if self.masks is None or rows.size == 0:
             return np.zeros(rows.size)
         vocabulary = self.vocabulary
+        if rows.size <= self.FEW_ROWS:
+            return np.array([self._found(row) / self.keywords for row in rows.tolist()])
         # The rows' string ids, gathered without a Python loop: the run of row i starts at
         # row_indptr[rows[i]] and takes counts[i] entries.
         starts = vocabulary.row_indptr[rows]

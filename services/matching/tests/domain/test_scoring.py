@@ -13,6 +13,7 @@ from services.matching.domain.scoring import (
     NEUTRAL,
     ComponentWeights,
     FuzzyVocabulary,
+    KeywordMasks,
     LogRanges,
     ScoringWeights,
     bankability_headroom,
@@ -225,6 +226,10 @@ class TestFuzzyKeywords:
         picked = data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=10))
         got = vocabulary.scores_at(keywords, np.array(picked, dtype=np.int64), 85.0)
         assert got.tolist() == [expected[row] for row in picked]
+        # more rows than KeywordMasks.FEW_ROWS: the numpy path, which must agree as well
+        many = np.resize(np.arange(len(rows), dtype=np.int64), KeywordMasks.FEW_ROWS + 8)
+        got = vocabulary.scores_at(keywords, many, 85.0)
+        assert got.tolist() == [expected[row] for row in many.tolist()]
         # each row's whole match (keywords found, as what, how similar) read off the masks
         masks = vocabulary.keyword_masks(keywords, 85.0)
         for row, phrases in enumerate(rows):
