@@ -319,15 +319,15 @@ class Segment:
         `query.hits(row_vector(row))` in plain Python, several times cheaper for the few
         rows a ranking assesses than numpy calls on arrays of a few dozen entries."""
         matrix = self.matrix
-        start, end = int(matrix.indptr[row]), int(matrix.indptr[row + 1])
-        found = []
-        for term, weight in zip(
-            matrix.indices[start:end].tolist(), matrix.data[start:end].tolist(), strict=True
-        ):
-            query_weight = query.get(term)
-            if query_weight is not None:
-                found.append((term, query_weight, weight))
-        return found
+        start, end = matrix.indptr[row : row + 2].tolist()
+        weight_of = query.get
+        return [
+            (term, query_weight, weight)
+            for term, weight in zip(
+                matrix.indices[start:end].tolist(), matrix.data[start:end].tolist(), strict=True
+            )
+            if (query_weight := weight_of(term)) is not None
+        ]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -443,7 +443,7 @@ class StaleRefit(RuntimeError):
 @dataclass(frozen=True, slots=True, eq=False)
 class _Fitted:
     vectorizer: TfidfVectorizer
-    terms: NDArray[np.object_]
+    terms: tuple[str, ...]  # by vocabulary id
     vocabulary: Mapping[str, int]
     analyzer: Any
 
@@ -778,7 +778,7 @@ class TextIndex:
             return ()
         names = self._fitted.terms
         best = sorted(hits, key=lambda hit: (-(hit[1] * hit[2]), hit[0]))[:limit]
-        return tuple(TermContribution(str(names[term]), q, d) for term, q, d in best)
+        return tuple([TermContribution(names[term], q, d) for term, q, d in best])
 
     def top_k(
         self,
@@ -871,7 +871,7 @@ def _fit(
             delattr(vectorizer, "stop_words_")
     fitted = _Fitted(
         vectorizer=vectorizer,
-        terms=_frozen(vectorizer.get_feature_names_out().astype(object)),
+        terms=tuple(vectorizer.get_feature_names_out().tolist()),
         vocabulary=vectorizer.vocabulary_,
         analyzer=vectorizer.build_analyzer(),
     )
