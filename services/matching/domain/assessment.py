@@ -2,7 +2,10 @@
 
 This is the authoritative evaluation: rankings (`ranking.py`) use numpy masks and score bounds
 only to decide which candidates to assess, then assess them here, so a ranked result and a
-why-not answer for the same pair always agree. One function per pair type:
+why-not answer for the same pair always agree. A ranking hands over the two inputs it already
+holds for the row, equal to what would be computed here: the text cosine (its bound, bit for
+bit) and the fuzzy keyword match (`scoring.KeywordMasks.match_at`, equal to
+`fuzzy_keyword_match` by `tests/domain/test_scoring.py`). One function per pair type:
 
 - need - supplier: constraints need_open, active, contract_forms, region, budget (project size),
   cpv_family, topic; components text, cpv, budget, fuzzy, references.
