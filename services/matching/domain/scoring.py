@@ -613,6 +613,11 @@ class FuzzyVocabulary:
         )
         self._cache: dict[tuple[str, float], tuple[tuple[int, float], ...]] = {}
 
+    def strings_of(self, row: int) -> list[int]:
+        """The row's string ids, in its choices' order."""
+        start, end = self.row_indptr[row : row + 2].tolist()
+        return self.row_strings[start:end].tolist()
+
     def strings_matching(self, query: str, cutoff: float) -> tuple[tuple[int, float], ...]:
         """(id, ratio) of the strings with `fuzz.ratio(query, string) >= cutoff`, by
         increasing id; the ratios as `process.cdist` gives them (float32)."""
@@ -686,9 +691,9 @@ class KeywordMasks:
     vocabulary: FuzzyVocabulary
     masks: NDArray[np.unsignedinteger] | None
     keywords: int
-    queries: tuple[str, ...] = ()
-    string_bits: Mapping[int, int] = field(default_factory=dict)
-    matched_by: Mapping[int, tuple[tuple[int, float], ...]] = field(default_factory=dict)
+    queries: tuple[str, ...]
+    string_bits: Mapping[int, int]
+    matched_by: Mapping[int, tuple[tuple[int, float], ...]]
 
     def match_at(self, row: int) -> FuzzyMatch:
         """`fuzzy_keyword_match(keywords, phrases of row)`, found and all, from the ratios
@@ -699,25 +704,22 @@ class KeywordMasks:
         """
         if self.keywords == 0:
             return FuzzyMatch(score=0.0)
-        vocabulary = self.vocabulary
-        start, end = vocabulary.row_indptr[row : row + 2].tolist()
+        strings = self.vocabulary.strings
         best: dict[int, tuple[float, str]] = {}
-        for string in vocabulary.row_strings[start:end].tolist():
+        for string in self.vocabulary.strings_of(row):
             positions = self.matched_by.get(string)
             if positions is None:
                 continue
             for position, ratio in positions:
                 known = best.get(position)
                 if known is None or ratio > known[0]:
-                    best[position] = (ratio, vocabulary.strings[string])
+                    best[position] = (ratio, strings[string])
         return _coverage(self.queries, self.keywords, best)
 
     def _found(self, row: int) -> int:
         """How many keywords the row finds: the bits of its strings' masks, OR-ed."""
-        vocabulary = self.vocabulary
-        start, end = vocabulary.row_indptr[row : row + 2].tolist()
         found = 0
-        for string in vocabulary.row_strings[start:end].tolist():
+        for string in self.vocabulary.strings_of(row):
             found |= self.string_bits.get(string, 0)
         return found.bit_count()
 
