@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import timedelta
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
@@ -37,6 +37,8 @@ from shared.errors import (
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.openapi_links import Link, add_links
 from shared.settings import ServiceSettings
+
+T = TypeVar("T")
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # response headers worth replaying; the rest (date, server, request id) belong to each answer
@@ -117,6 +119,17 @@ async def _settle(step: Callable[[], None], uow: UnitOfWork) -> None:
         step()
 
 
+async def run_off_loop_if(blocking: bool, call: Callable[[], T]) -> T:
+    """`call()` in the thread pool when it may block on I/O, else right here on the event loop.
+
+    A handler that only computes for a few milliseconds answers sooner on the loop: the pool
+    would cost it two thread hops and a GIL hand-off each way, and buys no parallelism for
+    CPU-bound Python work."""
+    if blocking:
+        return await run_in_threadpool(call)
+    return call()
+
+
 def set_replay_body(request: Request, body: BaseModel) -> None:
     """Store `body` instead of the response for idempotent replays: a response that shows a
     secret once (a new API key) is replayed without it."""
@@ -127,9 +140,17 @@ class _UnsuccessfulResponse(Exception):
     """A handler answered 4xx/5xx itself: roll back exactly as if it had raised."""
 
 
-def request_session(request: Request) -> Session:
-    """The request's unit-of-work session (opened on first use, committed by the route)."""
-    return request.state.uow.session
+async def request_session(request: Request) -> Session:
+    """The request's unit-of-work session (opened on first use, committed by the route).
+
+    A read session is opened here, on the event loop: making one does no I/O (it connects on
+    its first statement), and a plain `def` dependency would cost every read a hop to the thread
+    pool and back. A SQLite write session waits for its engine's writer lock, so it is opened in
+    the thread pool."""
+    uow: UnitOfWork = request.state.uow
+    if uow.write:
+        return await run_in_threadpool(lambda: uow.session)
+    return uow.session
 
 
 SessionDep = Annotated[Session, Depends(request_session)]

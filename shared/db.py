@@ -142,8 +142,8 @@ class UnitOfWork:
         return self._session
 
     @property
-    def opened(self) -> bool:
-        return self._session is not None
+    def write(self) -> bool:
+        return self._write
 
     @property
     def in_transaction(self) -> bool:

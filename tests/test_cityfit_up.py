@@ -30,6 +30,8 @@ def test_up_serves_the_demo_catalogue_and_stops_cleanly(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # its own process group, so a run that ignores Ctrl-C can be killed whole, services too
+        start_new_session=True,
     )
     catalogue = f"http://127.0.0.1:{ports['CATALOGUE']}"
     console = f"http://127.0.0.1:{ports['CONSOLE']}"
@@ -64,7 +66,14 @@ def test_up_serves_the_demo_catalogue_and_stops_cleanly(tmp_path: Path) -> None:
         assert (tmp_path / "catalogue.sqlite3").exists()
     finally:
         process.send_signal(signal.SIGINT)
-        remaining, _ = process.communicate(timeout=30)
+        try:
+            remaining, _ = process.communicate(timeout=30)
+            stopped = True
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            remaining, _ = process.communicate()
+            stopped = False
+    assert stopped, f"`cityfit up` did not stop within 30 s of Ctrl-C:\n{remaining}"
     assert "all services stopped" in remaining
     assert process.returncode == 0
     for url in (catalogue, console):
