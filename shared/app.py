@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import timedelta
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
@@ -37,8 +37,6 @@ from shared.errors import (
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.openapi_links import Link, add_links
 from shared.settings import ServiceSettings
-
-T = TypeVar("T")
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # response headers worth replaying; the rest (date, server, request id) belong to each answer
@@ -117,17 +115,6 @@ async def _settle(step: Callable[[], None], uow: UnitOfWork) -> None:
         await run_in_threadpool(step)
     else:
         step()
-
-
-async def run_off_loop_if(blocking: bool, call: Callable[[], T]) -> T:
-    """`call()` in the thread pool when it may block on I/O, else right here on the event loop.
-
-    A handler that only computes for a few milliseconds answers sooner on the loop: the pool
-    would cost it two thread hops and a GIL hand-off each way, and buys no parallelism for
-    CPU-bound Python work."""
-    if blocking:
-        return await run_in_threadpool(call)
-    return call()
 
 
 def set_replay_body(request: Request, body: BaseModel) -> None:

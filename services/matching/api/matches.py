@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -10,7 +9,7 @@ from fastapi import Query
 from services.matching.api import schemas
 from services.matching.api.deps import BankabilityDep, IndexDep, PolicyDep, SessionDep
 from services.matching.service import matches
-from shared.app import run_off_loop_if, service_router
+from shared.app import service_router
 from shared.identifiers import IdPath
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_int_cursor, encode_cursor
 
@@ -34,7 +33,7 @@ def _page(ranking: matches.Ranking, offset: int, limit: int) -> dict[str, Any]:
     response_model=schemas.MatchPage,
     summary="Ranked candidates for a need, each with score, components and explanation",
 )
-async def list_need_matches(
+def list_need_matches(
     need_id: IdPath,
     session: SessionDep,
     index: IndexDep,
@@ -45,19 +44,8 @@ async def list_need_matches(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     offset = decode_int_cursor(cursor)
-    ranking = await run_off_loop_if(
-        matches.asks_evaluation(kind),
-        partial(
-            matches.for_need,
-            session,
-            index,
-            source,
-            policy,
-            need_id=need_id,
-            kind=kind,
-            limit=limit,
-            offset=offset,
-        ),
+    ranking = matches.for_need(
+        session, index, source, policy, need_id=need_id, kind=kind, limit=limit, offset=offset
     )
     return _page(ranking, offset, limit)
 
@@ -67,7 +55,7 @@ async def list_need_matches(
     response_model=schemas.WhyNotAnswer,
     summary="Why (or why not) this candidate: every constraint and component, and its rank",
 )
-async def explain_match(
+def explain_match(
     need_id: IdPath,
     candidate_kind: schemas.CandidateKind,
     candidate_id: IdPath,
@@ -76,18 +64,14 @@ async def explain_match(
     source: BankabilityDep,
     policy: PolicyDep,
 ) -> dict[str, Any]:
-    return await run_off_loop_if(
-        matches.asks_evaluation(candidate_kind),
-        partial(
-            matches.explain_candidate,
-            session,
-            index,
-            source,
-            policy,
-            need_id=need_id,
-            kind=candidate_kind,
-            candidate_id=candidate_id,
-        ),
+    return matches.explain_candidate(
+        session,
+        index,
+        source,
+        policy,
+        need_id=need_id,
+        kind=candidate_kind,
+        candidate_id=candidate_id,
     )
 
 

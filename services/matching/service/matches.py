@@ -41,12 +41,6 @@ class Ranking:
     notes: list[str]
 
 
-def asks_evaluation(kind: str) -> bool:
-    """Whether ranking candidates of `kind` for a need reads the need's appraisal (database) and
-    its bankability (evaluation, over HTTP), rather than only the in-memory index."""
-    return kind == "lender"
-
-
 def _need(index: TextIndex, need_id: int) -> Need:
     need = index.get(("need", need_id))
     if not isinstance(need, Need):
@@ -82,9 +76,7 @@ def for_need(
     offset: int,
 ) -> Ranking:
     need = _need(index, need_id)
-    bankability, notes = (
-        need_bankability(session, source, need) if asks_evaluation(kind) else (None, [])
-    )
+    bankability, notes = need_bankability(session, source, need) if kind == "lender" else (None, [])
     matches = rank_for_need(
         index,
         need,
@@ -109,9 +101,7 @@ def explain_candidate(
     candidate_id: int,
 ) -> dict[str, Any]:
     need = _need(index, need_id)
-    bankability, notes = (
-        need_bankability(session, source, need) if asks_evaluation(kind) else (None, [])
-    )
+    bankability, notes = need_bankability(session, source, need) if kind == "lender" else (None, [])
     try:
         answer = why_not(
             index, need, kind, candidate_id, today=today(), bankability=bankability, policy=policy
