@@ -4,7 +4,7 @@
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \
         uv run python bench/ocds_import.py
 
-Builds a release package from ANAC's published compiled releases (shared/data/ocds/it-anac),
+Builds a release package from ANAC's published compiled releases (tests/data/ocds/it-anac),
 each copy under its own ocid (so every release is a new contracting process and a new need;
 buyers and suppliers repeat, as they do in real data), starts `cityfit serve catalogue` on a free
 port with a fresh database (a SQLite file, or a throwaway database on the PostgreSQL server named
@@ -31,9 +31,7 @@ import httpx
 from catalogue_writes import drop_postgres, free_port, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
-ANAC = (
-    ROOT.parent / "shared" / "data" / "ocds" / "it-anac" / "anac-2022-compiled-releases.sample.json"
-)
+ANAC = ROOT / "tests" / "data" / "ocds" / "it-anac" / "anac-2022-compiled-releases.sample.json"
 ADMIN_KEY = "cfk_benchadmin_" + "B" * 43
 
 

@@ -20,15 +20,8 @@ from services.catalogue.tests.builders import auth
 from services.matching.tests.workers.test_webhook_delivery import ReceiverProcess
 from tests.e2e.conftest import ADMIN_KEY
 from tests.e2e.processes import ServiceProcesses, wait_for
+from tests.samples import ANAC_SAMPLE_LINES
 
-ANAC = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "ocds"
-    / "it-anac"
-    / "anac-2022-compiled-releases.sample.jsonl"
-)
 # an open ANAC tender in the sample: a telecommunications network for INGV, Rome
 TELECOM_OCID = "ocds-hu01ve-8737015"
 TELECOM_SUPPLIER = {
@@ -287,7 +280,7 @@ def test_supplier_and_lender_are_ranked_for_a_need_and_the_lender_hears_of_it_si
     partner_key = issued["api_key"]
     report = catalogue.post(
         "/v1/imports/ocds",
-        content=ANAC.read_bytes(),
+        content=ANAC_SAMPLE_LINES.read_bytes(),
         headers={**auth(partner_key), "Content-Type": "application/x-ndjson"},
     )
     assert report.status_code == 200, report.text

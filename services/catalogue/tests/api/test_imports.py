@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from services.catalogue.store import repository
 from services.catalogue.tests.builders import auth, register
+from tests.samples import OCDS
 
-OCDS = Path(__file__).resolve().parents[5] / "shared" / "data" / "ocds"
 ANAC = OCDS / "it-anac" / "anac-2022-compiled-releases.sample.json"
 URL = "/v1/imports/ocds"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -13,15 +12,8 @@ from services.catalogue.service import imports
 from services.catalogue.settings import CatalogueSettings
 from shared.auth import Caller
 from shared.db import make_engine, open_session
+from tests.samples import ANAC_SAMPLE
 
-ANAC = (
-    Path(__file__).resolve().parents[5]
-    / "shared"
-    / "data"
-    / "ocds"
-    / "it-anac"
-    / "anac-2022-compiled-releases.sample.json"
-)
 ADMIN = Caller(key_id=1, organisation_id=1, organisation_kind="partner", role="admin")
 
 
@@ -30,7 +22,7 @@ def test_a_second_import_waits_for_the_first_and_finds_everything_imported(
     settings: CatalogueSettings,
 ) -> None:
     engine = make_engine(settings.resolved_database_url())
-    body = ANAC.read_bytes()
+    body = ANAC_SAMPLE.read_bytes()
     first, second = open_session(engine, write=True), open_session(engine, write=True)
     outcome: dict[str, schemas.ImportReport | BaseException] = {}
 

@@ -1,4 +1,4 @@
-"""OCDS mapping, merging and package reading, on the publishers' own files (shared/data/ocds)."""
+"""OCDS mapping, merging and package reading, on the publishers' own files (tests/data/ocds)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,7 @@ from services.catalogue.domain.ocds_package import (
     classify,
     unpack,
 )
-
-OCDS = Path(__file__).resolve().parents[5] / "shared" / "data" / "ocds"
+from tests.samples import OCDS
 
 
 def read(path: Path | bytes, *, country: str | None = None) -> Plan:
