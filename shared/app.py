@@ -33,6 +33,7 @@ from shared.errors import (
     Problem,
     install_problem_handlers,
     nul_character_problem,
+    nul_query_problem,
 )
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.openapi_links import Link, add_links
@@ -57,6 +58,9 @@ class UnitOfWorkRoute(APIRoute):
             uow = UnitOfWork(engine, write=request.method in UNSAFE_METHODS)
             request.state.uow = uow
             held: idempotency.Claim | None = None
+            refused_query = nul_query_problem(request.query_params.multi_items())
+            if refused_query is not None:
+                raise refused_query
             if self.body_field is not None and request.method in UNSAFE_METHODS:
                 refused = nul_character_problem(await request.body())
                 if refused is not None:

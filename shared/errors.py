@@ -161,6 +161,18 @@ def nul_character_problem(body: bytes) -> ValidationFailed | None:
     return ValidationFailed(f"Invalid fields: {', '.join(fields)}", errors=errors)
 
 
+def nul_query_problem(params: Iterable[tuple[str, str]]) -> ValidationFailed | None:
+    """A 422 naming every query parameter holding a NUL character: PostgreSQL refuses it even in
+    a search pattern, so it is refused at the door (as `nul_character_problem` does for bodies)."""
+    fields = sorted({f"query.{name}" for name, value in params if "\x00" in value})
+    if not fields:
+        return None
+    errors = [
+        FieldError(field=field, reason="text may not contain a NUL character") for field in fields
+    ]
+    return ValidationFailed(f"Invalid fields: {', '.join(fields)}", errors=errors)
+
+
 def _reason(error: dict[str, Any]) -> str:
     message = str(error.get("msg", "invalid"))
     # pydantic prefixes messages raised from validators; the prefix says nothing to a user

@@ -156,3 +156,13 @@ class TestRegistrationRefusals:
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "organisation.min_dscr"
+
+
+def test_a_nul_character_in_a_search_is_named_not_a_500(client: TestClient) -> None:
+    # found by the stateful schemathesis run on PostgreSQL, which refuses NUL even in a pattern
+    response = client.get("/v1/offers", params={"q": "luce\x00led"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"] == [
+        {"field": "query.q", "reason": "text may not contain a NUL character"}
+    ]
